@@ -1,0 +1,1 @@
+"""Convergence: steering the adoption of the French e-health doctrine."""

@@ -1,0 +1,142 @@
+"""Campaigns, self-assessments, answers per axis, trajectories (milestones), blockers, evidence."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from convergence.catalog.models import Subject
+from convergence.referential.models import Axis, BlockerCategory, Referential
+
+from .enums import AssessmentStatus, CampaignScope, CampaignStatus
+
+
+class Campaign(models.Model):
+    code = models.SlugField(_("code"), max_length=100, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    referential = models.ForeignKey(Referential, on_delete=models.PROTECT, related_name="campaigns")
+    scope = models.CharField(_("scope"), max_length=10, choices=CampaignScope.choices, default=CampaignScope.BOTH)
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    instructions = models.TextField(_("instructions"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-opens_on", "code"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="campaign_dates")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Assessment(models.Model):
+    """One subject's self-assessment in one campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="assessments")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="assessments")
+    status = models.CharField(
+        _("status"), max_length=20, choices=AssessmentStatus.choices, default=AssessmentStatus.DRAFT
+    )
+    # Incremented on every write: optimistic concurrency (a stale write is refused).
+    version = models.PositiveIntegerField(default=1)
+    returned_reason = models.TextField(_("reason for return"), blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The assessment the answers were carried over from (previous campaign), if any.
+    carried_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["campaign", "subject__name"]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        indexes = [models.Index(fields=["campaign", "status"])]
+        constraints = [models.UniqueConstraint(fields=["campaign", "subject"], name="assessment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} / {self.campaign.code}"
+
+
+class Answer(models.Model):
+    """The declared level on one axis, or "not applicable" with a reason (never counted as 0).
+
+    A row with no level and not_applicable false is an answer in progress (e.g. only a comment).
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    axis = models.ForeignKey(Axis, on_delete=models.PROTECT, related_name="answers")
+    level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
+    not_applicable = models.BooleanField(_("not applicable"), default=False)
+    not_applicable_reason = models.TextField(_("reason for not applicable"), blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    # Carried over from an earlier edition whose descriptors or expected level changed.
+    needs_recheck = models.BooleanField(_("to re-check"), default=False)
+    blockers = models.ManyToManyField(BlockerCategory, through="AnswerBlocker", related_name="answers", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["assessment", "axis__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "axis"], name="answer_unique"),
+            models.CheckConstraint(condition=Q(level__isnull=True) | Q(not_applicable=False), name="answer_na_no_level"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} {self.axis.code}={self.level}"
+
+
+class AnswerBlocker(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="answer_blockers")
+    category = models.ForeignKey(BlockerCategory, on_delete=models.PROTECT, related_name="answer_blockers")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["answer", "category"], name="answer_blocker_unique")]
+
+
+class Milestone(models.Model):
+    """A step of the convergence trajectory: reach `level` on the axis by `due_on`."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="milestones")
+    level = models.PositiveSmallIntegerField(_("target level"))
+    due_on = models.DateField(_("due on"))
+
+    class Meta:
+        ordering = ["answer", "due_on", "level"]
+        constraints = [models.UniqueConstraint(fields=["answer", "level"], name="milestone_level_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.level} by {self.due_on}"
+
+
+def evidence_path(instance: "Evidence", filename: str) -> str:
+    return f"evidence/{instance.answer.assessment_id}/{filename}"
+
+
+class Evidence(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(upload_to=evidence_path)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["answer", "uploaded_at"]
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self) -> str:
+        return self.original_name

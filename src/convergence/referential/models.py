@@ -1,0 +1,228 @@
+"""The doctrine referential: versioned editions, their axes, levels and typology.
+
+Subjects (products, services) refer to a service type or product category by *code*, not by
+foreign key: a subject lives across campaigns that may use different editions, and each
+edition defines its own typology. The code is resolved against the campaign's edition.
+"""
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .enums import ReferentialStatus
+
+referential_code_validator = RegexValidator(r"^[a-z0-9][a-z0-9.-]*\Z", _("Use a-z, 0-9, '.' and '-'."))
+axis_code_validator = RegexValidator(r"^[A-Z0-9_-]+\Z", _("Use A-Z, 0-9, '_' and '-'."))
+
+
+class Bilingual(models.Model):
+    """A name held in French (the referential's language) and optionally in English."""
+
+    name = models.CharField(_("name"), max_length=300)
+    name_en = models.CharField(_("name (English)"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def display_name(self) -> str:
+        if self.name_en and (get_language() or "fr").startswith("en"):
+            return self.name_en
+        return self.name
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Referential(models.Model):
+    code = models.CharField(_("code"), max_length=100, unique=True, validators=[referential_code_validator])
+    title = models.CharField(_("title"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    published_on = models.DateField(_("published on"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ReferentialStatus.choices, default=ReferentialStatus.DRAFT
+    )
+    scale_min = models.PositiveSmallIntegerField(_("lowest level"), default=0)
+    scale_max = models.PositiveSmallIntegerField(_("highest level"), default=3)
+    # SHA-256 of the canonical export: tells "same content" apart from "changed" on re-import.
+    content_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published_on", "code"]
+        verbose_name = _("referential")
+        verbose_name_plural = _("referentials")
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def display_title(self) -> str:
+        if self.title_en and (get_language() or "fr").startswith("en"):
+            return self.title_en
+        return self.title
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ReferentialStatus.PUBLISHED
+
+    @property
+    def levels(self) -> range:
+        return range(self.scale_min, self.scale_max + 1)
+
+
+class ScaleLevel(models.Model):
+    referential = models.ForeignKey(Referential, on_delete=models.CASCADE, related_name="scale_levels")
+    value = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=200)
+    label_en = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["referential", "value"]
+        constraints = [models.UniqueConstraint(fields=["referential", "value"], name="scale_level_unique")]
+
+    def __str__(self) -> str:
+        if self.label_en and (get_language() or "fr").startswith("en"):
+            return self.label_en
+        return self.label
+
+
+class Axis(Bilingual):
+    referential = models.ForeignKey(Referential, on_delete=models.CASCADE, related_name="axes")
+    code = models.CharField(_("code"), max_length=50, validators=[axis_code_validator])
+    group = models.CharField(_("group"), max_length=200, blank=True)
+    group_en = models.CharField(_("group (English)"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["referential", "position"]
+        verbose_name = _("axis")
+        verbose_name_plural = _("axes")
+        constraints = [models.UniqueConstraint(fields=["referential", "code"], name="axis_code_unique")]
+
+    @property
+    def display_group(self) -> str:
+        if self.group_en and (get_language() or "fr").startswith("en"):
+            return self.group_en
+        return self.group
+
+    @property
+    def display_description(self) -> str:
+        if self.description_en and (get_language() or "fr").startswith("en"):
+            return self.description_en
+        return self.description
+
+
+class AxisLevel(models.Model):
+    """What a given level means on a given axis."""
+
+    axis = models.ForeignKey(Axis, on_delete=models.CASCADE, related_name="levels")
+    value = models.PositiveSmallIntegerField()
+    descriptor = models.TextField()
+    descriptor_en = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["axis", "value"]
+        constraints = [models.UniqueConstraint(fields=["axis", "value"], name="axis_level_unique")]
+
+    @property
+    def display_descriptor(self) -> str:
+        if self.descriptor_en and (get_language() or "fr").startswith("en"):
+            return self.descriptor_en
+        return self.descriptor
+
+    def __str__(self) -> str:
+        return f"{self.axis.code} {self.value}"
+
+
+class BlockerCategory(Bilingual):
+    referential = models.ForeignKey(Referential, on_delete=models.CASCADE, related_name="blocker_categories")
+    code = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["referential", "position"]
+        verbose_name = _("blocker category")
+        verbose_name_plural = _("blocker categories")
+        constraints = [models.UniqueConstraint(fields=["referential", "code"], name="blocker_code_unique")]
+
+
+class ServiceFamily(Bilingual):
+    referential = models.ForeignKey(Referential, on_delete=models.CASCADE, related_name="service_families")
+    code = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["referential", "position"]
+        verbose_name = _("service family")
+        verbose_name_plural = _("service families")
+        constraints = [models.UniqueConstraint(fields=["referential", "code"], name="family_code_unique")]
+
+
+class ServiceType(Bilingual):
+    referential = models.ForeignKey(Referential, on_delete=models.CASCADE, related_name="service_types")
+    family = models.ForeignKey(ServiceFamily, on_delete=models.CASCADE, related_name="types")
+    code = models.CharField(max_length=100)
+    common_core = models.BooleanField(_("common core"), default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["referential", "family__position", "position"]
+        verbose_name = _("service type")
+        verbose_name_plural = _("service types")
+        constraints = [models.UniqueConstraint(fields=["referential", "code"], name="service_type_code_unique")]
+
+
+class ProductCategory(Bilingual):
+    referential = models.ForeignKey(Referential, on_delete=models.CASCADE, related_name="product_categories")
+    code = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["referential", "position"]
+        verbose_name = _("product category")
+        verbose_name_plural = _("product categories")
+        constraints = [models.UniqueConstraint(fields=["referential", "code"], name="category_code_unique")]
+
+
+class Expectation(models.Model):
+    """An axis applies to a service type or product category, with an expected level or none."""
+
+    referential = models.ForeignKey(Referential, on_delete=models.CASCADE, related_name="expectations")
+    axis = models.ForeignKey(Axis, on_delete=models.CASCADE, related_name="expectations")
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.CASCADE, null=True, blank=True, related_name="expectations"
+    )
+    product_category = models.ForeignKey(
+        ProductCategory, on_delete=models.CASCADE, null=True, blank=True, related_name="expectations"
+    )
+    expected_level = models.PositiveSmallIntegerField(_("expected level"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["referential", "axis__position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(service_type__isnull=True) & Q(product_category__isnull=False))
+                | (Q(service_type__isnull=False) & Q(product_category__isnull=True)),
+                name="expectation_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["axis", "service_type"], condition=Q(service_type__isnull=False), name="expectation_type_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["axis", "product_category"],
+                condition=Q(product_category__isnull=False),
+                name="expectation_category_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.service_type or self.product_category
+        return f"{target} {self.axis.code}={self.expected_level}"

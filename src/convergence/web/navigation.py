@@ -1,0 +1,46 @@
+"""The main navigation: entries whose URL is not (yet) routed are left out, not broken."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str | Promise
+    url_name: str
+    # who sees it: "all", "authenticated" or "agency"
+    audience: str = "all"
+
+
+NAVIGATION = [
+    NavEntry(_("Home"), "web:home"),
+    NavEntry(_("Referentials"), "referential:list"),
+    NavEntry(_("My products and services"), "catalog:list", "authenticated"),
+    NavEntry(_("Assessments"), "assessments:list", "authenticated"),
+    NavEntry(_("Review"), "assessments:review_queue", "agency"),
+    NavEntry(_("Dashboards"), "analytics:dashboard", "authenticated"),
+    NavEntry(_("Import"), "exchange:import", "authenticated"),
+    NavEntry(_("Observatory"), "analytics:observatory"),
+]
+
+
+def navigation_for(request) -> list[dict]:
+    user = getattr(request, "user", None)
+    authenticated = bool(user and user.is_authenticated)
+    is_agency = authenticated and user.memberships.filter(organisation__kind="agency").exists()
+    entries = []
+    for entry in NAVIGATION:
+        if entry.audience == "authenticated" and not authenticated:
+            continue
+        if entry.audience == "agency" and not is_agency:
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        entries.append({"label": entry.label, "url": url, "active": active})
+    return entries
