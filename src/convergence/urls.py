@@ -9,6 +9,7 @@ urlpatterns = [
     path("organisations/", include("convergence.organisations.urls")),
     path("catalogue/", include("convergence.catalog.urls")),
     path("evaluations/", include("convergence.assessments.urls")),
+    path("campagnes/", include("convergence.assessments.campaign_urls")),
     path("rapports/", include("convergence.analytics.urls")),
     path("echanges/", include("convergence.exchange.urls")),
     path("api/", include("convergence.api.urls")),
