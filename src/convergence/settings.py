@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "convergence.exchange",
     "convergence.api",
     "convergence.web",
+    "convergence.demo",
 ]
 
 MIDDLEWARE = [
