@@ -292,7 +292,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    "loggers": {
-        "convergence.security": {"handlers": ["console"], "level": "INFO", "propagate": False}
-    },
+    "loggers": {"convergence.security": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
