@@ -6,6 +6,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from convergence.organisations.rules import is_agency_member
+
 
 @dataclass(frozen=True)
 class NavEntry:
@@ -29,8 +31,8 @@ NAVIGATION = [
 
 def navigation_for(request) -> list[dict]:
     user = getattr(request, "user", None)
-    authenticated = bool(user and user.is_authenticated)
-    is_agency = authenticated and user.memberships.filter(organisation__kind="agency").exists()
+    authenticated = user is not None and user.is_authenticated
+    is_agency = user is not None and authenticated and is_agency_member(user)
     entries = []
     for entry in NAVIGATION:
         if entry.audience == "authenticated" and not authenticated:
