@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+from convergence.organisations.audit import AuditedHistory
 
 from convergence.lib.regions import REGION_CHOICES
 from convergence.organisations.models import Organisation
@@ -18,7 +18,9 @@ class Subject(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="subjects")
     # Code of a service type (services) or product category (products) of the referential.
     type_or_category = models.CharField(_("type or category"), max_length=100)
-    status = models.CharField(_("status"), max_length=20, choices=SubjectStatus.choices, default=SubjectStatus.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=20, choices=SubjectStatus.choices, default=SubjectStatus.ACTIVE
+    )
     # A service's region; empty for products (their region is their organisation's, if any).
     region = models.CharField(_("region"), max_length=2, choices=REGION_CHOICES, blank=True)
     version = models.CharField(_("version"), max_length=100, blank=True)
@@ -26,7 +28,7 @@ class Subject(models.Model):
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["name", "code"]

@@ -1,4 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "catalog"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.subject_list, name="list"),
+    path("nouveau/", views.subject_create, name="create"),
+    path("<int:pk>/", views.subject_detail, name="detail"),
+    path("<int:pk>/modifier/", views.subject_edit, name="edit"),
+    path("<int:pk>/retirer/", views.subject_retire, name="retire"),
+    path("<int:pk>/variante/", views.subject_duplicate, name="duplicate"),
+]
+
+# Who may reach each URL (docs/development.md): objects outside the acting organisation are 404.
+ACCESS_POLICY = {
+    "list": "member",
+    "create": "member",
+    "detail": "member",
+    "edit": "member",
+    "retire": "member",
+    "duplicate": "member",
+}

@@ -1,0 +1,148 @@
+"""Catalog pages: short views over the selectors (reads) and services (writes)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from convergence.organisations.access import acting_organisation
+
+from . import selectors, services
+from .enums import SubjectKind
+from .filters import SubjectFilter
+from .forms import SubjectForm, VariantForm
+from .models import Subject
+
+PAGE_SIZE = 25
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: per field when it names one."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def subject_list(request: HttpRequest) -> HttpResponse:
+    acting = acting_organisation(request)
+    subject_filter = SubjectFilter(
+        request.GET or None, queryset=selectors.subject_list(organisation=acting), acting=acting
+    )
+    queryset = subject_filter.qs if subject_filter.is_bound else subject_filter.queryset
+    paginator = Paginator(queryset.order_by(*(queryset.query.order_by or ["name", "code"])), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    page.pages_list = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "catalog/subject_list.html",
+        {
+            "filter": subject_filter,
+            "page_obj": page,
+            "acting": acting,
+            "can_declare": acting is not None and services.subject_kind_for(acting) is not None,
+            "declared_kind": services.subject_kind_for(acting) if acting else None,
+        },
+    )
+
+
+@login_required
+def subject_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    acting = acting_organisation(request)
+    subject = selectors.subject_get(organisation=acting, pk=pk)
+    records = list(
+        subject.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
+    )
+    changes = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        changed = []
+        if older is not None:
+            delta = newer.diff_against(older, excluded_fields=["updated_at", "created_at"])
+            changed = [
+                {"field": Subject._meta.get_field(c.field).verbose_name, "old": c.old, "new": c.new}
+                for c in delta.changes
+            ]
+        changes.append({"record": newer, "changed": changed})
+    return render(
+        request,
+        "catalog/subject_detail.html",
+        {
+            "subject": subject,
+            "changes": changes,
+            "can_edit": acting is not None and subject.organisation_id == acting.pk,
+        },
+    )
+
+
+@login_required
+def subject_create(request: HttpRequest) -> HttpResponse:
+    acting = acting_organisation(request)
+    kind = services.subject_kind_for(acting) if acting else None
+    if acting is None or kind is None:
+        raise PermissionDenied(_("Only vendors declare products and only ARS or GRADeS declare services."))
+    form = SubjectForm(request.POST or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            subject = services.subject_create(organisation=acting, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("“%(name)s” has been declared.") % {"name": subject})
+            return redirect("catalog:detail", pk=subject.pk)
+    return render(request, "catalog/subject_form.html", {"form": form, "kind": kind, "subject": None})
+
+
+@login_required
+def subject_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    acting = acting_organisation(request)
+    subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
+    form = SubjectForm(request.POST or None, kind=subject.kind, subject=subject)
+    if request.method == "POST" and form.is_valid():
+        try:
+            subject = services.subject_update(subject=subject, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("Changes to “%(name)s” have been saved.") % {"name": subject})
+            return redirect("catalog:detail", pk=subject.pk)
+    return render(
+        request, "catalog/subject_form.html", {"form": form, "kind": subject.kind, "subject": subject}
+    )
+
+
+@login_required
+@require_POST
+def subject_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    acting = acting_organisation(request)
+    subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
+    services.subject_retire(subject=subject)
+    messages.success(request, _("“%(name)s” has been retired; its history is kept.") % {"name": subject})
+    return redirect("catalog:detail", pk=subject.pk)
+
+
+@login_required
+def subject_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+    acting = acting_organisation(request)
+    subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
+    if subject.kind != SubjectKind.PRODUCT:
+        raise PermissionDenied(_("Only products have platform variants."))
+    form = VariantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            variant = services.subject_duplicate_as_variant(
+                subject=subject, platform=form.cleaned_data["platform"]
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("The variant “%(name)s” has been declared.") % {"name": variant})
+            return redirect("catalog:detail", pk=variant.pk)
+    return render(request, "catalog/subject_variant.html", {"form": form, "subject": subject})
