@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from convergence.catalog.models import Subject
+from convergence.organisations.audit import AuditedHistory
 from convergence.referential.models import Axis, BlockerCategory, Referential
 
 from .enums import AssessmentStatus, CampaignScope, CampaignStatus
@@ -23,7 +23,7 @@ class Campaign(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-opens_on", "code"]
@@ -55,7 +55,7 @@ class Assessment(models.Model):
     carried_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["campaign", "subject__name"]
@@ -84,7 +84,7 @@ class Answer(models.Model):
     needs_recheck = models.BooleanField(_("to re-check"), default=False)
     blockers = models.ManyToManyField(BlockerCategory, through="AnswerBlocker", related_name="answers", blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["assessment", "axis__position"]

@@ -3,9 +3,9 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from convergence.organisations.audit import AuditedHistory
 
 from convergence.lib.regions import REGION_CHOICES
+from convergence.organisations.audit import AuditedHistory
 from convergence.organisations.models import Organisation
 
 from .enums import SubjectKind, SubjectStatus

@@ -3,11 +3,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from convergence.lib.regions import REGION_CHOICES
 from convergence.lib.siren import is_valid_siren
 
+from .audit import AuditedHistory
 from .enums import OrganisationKind, Role
 
 
@@ -20,8 +20,9 @@ class User(AbstractUser):
 
 def validate_siren(value: str) -> None:
     if value and not is_valid_siren(value):
-        raise ValidationError(_("%(value)s is not a valid SIREN (9 digits with a valid check digit)."),
-                              params={"value": value})
+        raise ValidationError(
+            _("%(value)s is not a valid SIREN (9 digits with a valid check digit)."), params={"value": value}
+        )
 
 
 class Organisation(models.Model):
@@ -33,7 +34,7 @@ class Organisation(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -41,7 +42,8 @@ class Organisation(models.Model):
         verbose_name_plural = _("organisations")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind__in=["ars", "grades"]) | ~Q(region=""), name="regional_organisation_has_region"
+                condition=~Q(kind__in=["ars", "grades"]) | ~Q(region=""),
+                name="regional_organisation_has_region",
             ),
         ]
 
@@ -62,7 +64,7 @@ class Membership(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["organisation__name", "user__email"]
@@ -70,3 +72,126 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An invitation to join an organisation with a role, sent by e-mail.
+
+    Only the SHA-256 of the token is stored: the link in the e-mail is the only copy of the token.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email address"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        indexes = [models.Index(fields=["organisation", "accepted_at", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organisation} ({self.role})"
+
+    @property
+    def is_pending(self) -> bool:
+        from django.utils import timezone
+
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class SecurityEventKind(models.TextChoices):
+    LOGIN = "login", _("Login")
+    LOGIN_FAILED = "login_failed", _("Failed login")
+    LOGOUT = "logout", _("Logout")
+    MFA_FAILED = "mfa_failed", _("Two-factor authentication failure")
+    MFA_ACTIVATED = "mfa_activated", _("Two-factor authentication activated")
+    MFA_DEACTIVATED = "mfa_deactivated", _("Two-factor authentication deactivated")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    PASSWORD_RESET = "password_reset", _("Password reset")
+    PERMISSION_DENIED = "permission_denied", _("Permission denied")
+    LOCKOUT = "lockout", _("Account locked out (too many failed logins)")
+
+
+class SecurityEvent(models.Model):
+    kind = models.CharField(_("event"), max_length=30, choices=SecurityEventKind.choices)
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # What was typed at login (kept even when no such account exists).
+    identifier = models.CharField(_("identifier"), max_length=254, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        indexes = [models.Index(fields=["kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.identifier}"
+
+
+class AuditAction(models.TextChoices):
+    CREATED = "+", _("Created")
+    CHANGED = "~", _("Changed")
+    DELETED = "-", _("Deleted")
+
+
+class AuditEntry(models.Model):
+    """One line of the audit log: a change recorded by django-simple-history, denormalised so the
+    log of every audited model is one indexed, filterable, paginated table. The full field-level
+    history stays in each model's historical table (`history_model` / `history_id`)."""
+
+    occurred_at = models.DateTimeField(_("date"), db_index=True)
+    action = models.CharField(_("action"), max_length=1, choices=AuditAction.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
+    # The organisation the user acted for (the acting organisation of the request).
+    acting_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The organisation the changed object belongs to (None for agency-wide objects).
+    owner_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    object_type = models.CharField(_("object type"), max_length=100)  # "catalog.subject"
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(_("object"), max_length=300)
+    change_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    history_model = models.CharField(max_length=100)
+    history_id = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [
+            models.Index(fields=["owner_organisation", "occurred_at"]),
+            models.Index(fields=["object_type", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_repr}"

@@ -1,43 +1,286 @@
-"""Who may do what: the predicates every view, API endpoint and service checks.
+"""Who may do what: the ONE module of permission predicates for the whole project.
 
-Predicates take the user and, where relevant, an object; the acting organisation is read from the
-object's context by the callers (see `access.py`). Extend this module rather than checking roles
-inline in views.
+How to use
+----------
+Every permission is a `rules` permission, checked with Django's usual API::
+
+    request.user.has_perm("assessments.change_assessment", assessment)     # Python
+    {% load rules %}{% has_perm "catalog.change_subject" user subject as can_edit %}   # templates
+    from rules.contrib.views import permission_required                      # views
+    from convergence.organisations.rules import require_perm                 # services
+    require_perm(user, "assessments.submit_assessment", assessment)          # raises PermissionDenied
+
+Predicates take ``(user, obj)``. The object's *organisation* decides: a user may act on an
+object when their membership **in the object's organisation** has the right role (see
+`organisation_of`). The tenant boundary itself (what the acting organisation may *see*, answering
+404 for the rest) stays in `access.py` selectors: look the object up through them first, then
+check the permission. A permission says *who* may do something; whether the object's *state*
+allows it (e.g. an assessment is still a draft) is the service's business (`assessment_is_editable`
+is offered here for templates).
+
+Permissions, by object:
+
+=====================================  ===============  =============================================
+permission                             object           who
+=====================================  ===============  =============================================
+organisations.view_organisation        Organisation     its members; agency members
+organisations.change_organisation      Organisation     its account managers
+organisations.manage_members           Organisation     its account managers (invite, list invitations)
+organisations.change_membership        Membership       account managers of its organisation, except
+                                                        a représentant on a mandataire, and no one on
+                                                        their own membership (cannot raise own role)
+organisations.remove_membership        Membership       same as change_membership, plus oneself
+organisations.view_audit_log           Organisation     its account managers; agency members (all)
+catalog.view_subject                   Subject          members of its organisation; agency members;
+                                                        members of an ARS/GRADeS of a service's region
+catalog.add_subject                    Organisation     its members (vendor, ARS, GRADeS; not agency)
+catalog.change_subject                 Subject          members of its organisation
+catalog.delete_subject                 Subject          account managers of its organisation
+assessments.view_assessment            Assessment       like catalog.view_subject on its subject
+assessments.change_assessment          Assessment       members of the subject's organisation
+assessments.submit_assessment          Assessment       members of the subject's organisation
+assessments.review_assessment          Assessment/None  agency analysts and administrators
+assessments.view_evidence              Evidence/Answer  like assessments.view_assessment
+assessments.add_evidence               Answer           like assessments.change_assessment
+assessments.delete_evidence            Evidence         like assessments.change_assessment
+assessments.manage_campaign            Campaign/None    agency analysts and administrators
+analytics.view_campaign_report         Campaign/None    agency members (national figures, unsuppressed)
+analytics.view_organisation_report     Organisation     its members; agency members
+analytics.publish_report               Campaign/None    agency analysts and administrators
+referential.view_referential           Referential      anyone if published; agency members otherwise
+referential.change_referential         Referential/None agency analysts and administrators
+exchange.import_dataset                None             agency analysts and administrators
+=====================================  ===============  =============================================
+
+Role lookups are cached on the user instance and invalidated whenever any membership is saved or
+deleted (a process-wide generation counter), so checking permissions row by row in a list costs
+one query per user, not one per row.
 """
 
-import rules
+from __future__ import annotations
 
-from .enums import ACCOUNT_MANAGER_ROLES, OrganisationKind, Role
+import itertools
+from typing import Any
+
+import rules
+from django.core.exceptions import PermissionDenied
+from django.db.models.signals import post_delete, post_save
+
+from .enums import ACCOUNT_MANAGER_ROLES, ROLES_BY_KIND, OrganisationKind, Role
+
+AGENCY_REVIEWER_ROLES = {Role.ANALYSTE, Role.ADMINISTRATEUR}
+
+# Rank of each role inside its kind of organisation: a manager may grant roles up to their own
+# rank, never above (so nobody raises themselves by inviting a second account).
+ROLE_RANK: dict[str, int] = {
+    Role.MANDATAIRE: 3,
+    Role.REPRESENTANT: 2,
+    Role.SALARIE: 1,
+    Role.ADMINISTRATEUR: 3,
+    Role.CONTRIBUTEUR: 1,
+    Role.ANALYSTE: 1,
+}
+
+_generation = itertools.count(1)
+_current_generation = next(_generation)
+
+
+def _bump_generation(**kwargs: Any) -> None:
+    global _current_generation
+    _current_generation = next(_generation)
+
+
+post_save.connect(_bump_generation, sender="organisations.Membership", dispatch_uid="rules_membership_saved")
+post_delete.connect(
+    _bump_generation, sender="organisations.Membership", dispatch_uid="rules_membership_deleted"
+)
+
+
+def _memberships(user) -> dict[int, tuple[str, str]]:
+    """{organisation id: (role, organisation kind)} for the user's active organisations (cached)."""
+    cached = getattr(user, "_convergence_roles", None)
+    if cached is not None and cached[0] == _current_generation:
+        return cached[1]
+    rows = user.memberships.filter(organisation__is_active=True).values_list(
+        "organisation_id", "role", "organisation__kind"
+    )
+    roles = {org_id: (role, kind) for org_id, role, kind in rows}
+    user._convergence_roles = (_current_generation, roles)
+    return roles
 
 
 def role_in(user, organisation) -> str | None:
-    if not user.is_authenticated or organisation is None:
+    """The user's role in the organisation (object or id), or None."""
+    if user is None or not user.is_authenticated or organisation is None:
         return None
-    membership = user.memberships.filter(organisation=organisation).only("role").first()
-    return membership.role if membership else None
+    org_id = organisation if isinstance(organisation, int) else organisation.pk
+    entry = _memberships(user).get(org_id)
+    return entry[0] if entry else None
+
+
+def organisation_of(obj):
+    """The organisation an object belongs to (None for agency-wide objects: campaigns, referentials)."""
+    from .models import Invitation, Membership, Organisation
+
+    if obj is None:
+        return None
+    if isinstance(obj, Organisation):
+        return obj
+    if isinstance(obj, Membership | Invitation):
+        return obj.organisation
+    label = obj._meta.label
+    if label == "catalog.Subject":
+        return obj.organisation
+    if label == "assessments.Assessment":
+        return obj.subject.organisation
+    if label == "assessments.Answer":
+        return obj.assessment.subject.organisation
+    if label in ("assessments.Evidence", "assessments.Milestone", "assessments.AnswerBlocker"):
+        return obj.answer.assessment.subject.organisation
+    return getattr(obj, "organisation", None)
+
+
+def subject_of(obj):
+    if obj is None:
+        return None
+    label = obj._meta.label
+    if label == "catalog.Subject":
+        return obj
+    if label == "assessments.Assessment":
+        return obj.subject
+    if label == "assessments.Answer":
+        return obj.assessment.subject
+    if label in ("assessments.Evidence", "assessments.Milestone"):
+        return obj.answer.assessment.subject
+    return None
+
+
+def assignable_roles(user, organisation) -> list[str]:
+    """Roles the user may grant in the organisation: those of its kind up to their own rank."""
+    role = role_in(user, organisation)
+    if role not in ACCOUNT_MANAGER_ROLES:
+        return []
+    return [r for r in ROLES_BY_KIND[organisation.kind] if ROLE_RANK[r] <= ROLE_RANK[role]]
+
+
+# --- Predicates on an organisation (or any object, through `organisation_of`) -------------------
 
 
 @rules.predicate
-def is_member(user, organisation) -> bool:
-    return role_in(user, organisation) is not None
+def is_member(user, obj) -> bool:
+    return role_in(user, organisation_of(obj)) is not None
 
 
 @rules.predicate
-def manages_accounts(user, organisation) -> bool:
-    return role_in(user, organisation) in ACCOUNT_MANAGER_ROLES
+def manages_accounts(user, obj) -> bool:
+    return role_in(user, organisation_of(obj)) in ACCOUNT_MANAGER_ROLES
 
 
 @rules.predicate
 def is_agency_member(user) -> bool:
-    return user.is_authenticated and user.memberships.filter(organisation__kind=OrganisationKind.AGENCY).exists()
+    return (
+        user is not None
+        and user.is_authenticated
+        and any(kind == OrganisationKind.AGENCY for _, kind in _memberships(user).values())
+    )
 
 
 @rules.predicate
 def is_agency_analyst(user) -> bool:
-    return user.is_authenticated and user.memberships.filter(
-        organisation__kind=OrganisationKind.AGENCY, role__in=[Role.ANALYSTE, Role.ADMINISTRATEUR]
+    return (
+        user is not None
+        and user.is_authenticated
+        and any(
+            kind == OrganisationKind.AGENCY and role in AGENCY_REVIEWER_ROLES
+            for role, kind in _memberships(user).values()
+        )
+    )
+
+
+@rules.predicate
+def is_declarant_member(user, obj) -> bool:
+    """Member of a vendor, ARS or GRADeS (the organisations that declare subjects)."""
+    organisation = organisation_of(obj)
+    return organisation is not None and not organisation.is_agency and is_member(user, organisation)
+
+
+@rules.predicate
+def is_own_membership(user, membership) -> bool:
+    return membership is not None and user.is_authenticated and membership.user_id == user.pk
+
+
+@rules.predicate
+def outranks_or_equals(user, membership) -> bool:
+    """The user's role ranks at least as high as the membership's (a représentant cannot touch a
+    mandataire)."""
+    role = role_in(user, membership.organisation)
+    return role is not None and ROLE_RANK.get(role, 0) >= ROLE_RANK.get(membership.role, 0)
+
+
+# --- Predicates on subjects and assessments -----------------------------------------------------
+
+
+@rules.predicate
+def is_regional_reader(user, obj) -> bool:
+    """Member of an ARS or GRADeS of the region of a regional service."""
+    subject = subject_of(obj)
+    if subject is None or subject.kind != "service" or not subject.region:
+        return False
+    from .models import Organisation
+
+    org_ids = list(_memberships(user))
+    return Organisation.objects.filter(
+        pk__in=org_ids, kind__in=[OrganisationKind.ARS, OrganisationKind.GRADES], region=subject.region
     ).exists()
 
 
+@rules.predicate
+def assessment_is_editable(user, assessment) -> bool:
+    from convergence.assessments.enums import EDITABLE_STATUSES
+
+    return assessment is not None and assessment.status in EDITABLE_STATUSES
+
+
+@rules.predicate
+def referential_is_published(user, referential) -> bool:
+    return referential is not None and referential.is_published
+
+
+can_view_subject = is_member | is_agency_member | is_regional_reader
+can_change_subject = is_declarant_member
+
+# Organisations
 rules.add_perm("organisations.view_organisation", is_member | is_agency_member)
+rules.add_perm("organisations.change_organisation", manages_accounts)
 rules.add_perm("organisations.manage_members", manages_accounts)
+rules.add_perm("organisations.change_membership", manages_accounts & outranks_or_equals & ~is_own_membership)
+rules.add_perm("organisations.remove_membership", is_own_membership | (manages_accounts & outranks_or_equals))
+rules.add_perm("organisations.view_audit_log", manages_accounts | is_agency_member)
+# Catalogue
+rules.add_perm("catalog.view_subject", can_view_subject)
+rules.add_perm("catalog.add_subject", is_declarant_member)
+rules.add_perm("catalog.change_subject", can_change_subject)
+rules.add_perm("catalog.delete_subject", is_declarant_member & manages_accounts)
+# Assessments
+rules.add_perm("assessments.view_assessment", can_view_subject)
+rules.add_perm("assessments.change_assessment", can_change_subject)
+rules.add_perm("assessments.submit_assessment", can_change_subject)
+rules.add_perm("assessments.review_assessment", is_agency_analyst)
+rules.add_perm("assessments.view_evidence", can_view_subject)
+rules.add_perm("assessments.add_evidence", can_change_subject)
+rules.add_perm("assessments.delete_evidence", can_change_subject)
+rules.add_perm("assessments.manage_campaign", is_agency_analyst)
+# Reports
+rules.add_perm("analytics.view_campaign_report", is_agency_member)
+rules.add_perm("analytics.view_organisation_report", is_member | is_agency_member)
+rules.add_perm("analytics.publish_report", is_agency_analyst)
+# Referentials and data exchange
+rules.add_perm("referential.view_referential", referential_is_published | is_agency_member)
+rules.add_perm("referential.change_referential", is_agency_analyst)
+rules.add_perm("exchange.import_dataset", is_agency_analyst)
+
+
+def require_perm(user, perm: str, obj=None) -> None:
+    """Raise PermissionDenied unless the user has the permission (for services)."""
+    if not user.has_perm(perm, obj):
+        raise PermissionDenied(perm)

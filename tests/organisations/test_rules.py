@@ -1,0 +1,120 @@
+"""The permission predicates of `convergence.organisations.rules`, role by role."""
+
+import pytest
+
+from convergence.organisations.rules import assignable_roles
+from tests.factories import (
+    AssessmentFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    ReferentialFactory,
+    SubjectFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def member(organisation, role=None):
+    kwargs = {"organisation": organisation}
+    if role:
+        kwargs["role"] = role
+    return MembershipFactory(**kwargs).user
+
+
+def test_a_salarie_changes_their_organisations_products_but_not_another_organisations():
+    vendor, other = OrganisationFactory(), OrganisationFactory()
+    salarie = member(vendor, "salarie")
+    own, foreign = SubjectFactory(organisation=vendor), SubjectFactory(organisation=other)
+    assert salarie.has_perm("catalog.change_subject", own)
+    assert salarie.has_perm("assessments.change_assessment", AssessmentFactory(subject=own))
+    assert not salarie.has_perm("catalog.change_subject", foreign)
+    assert not salarie.has_perm("catalog.view_subject", foreign)
+    assert not salarie.has_perm("assessments.submit_assessment", AssessmentFactory(subject=foreign))
+    assert not salarie.has_perm("catalog.delete_subject", own)
+
+
+def test_only_account_managers_manage_members():
+    vendor = OrganisationFactory()
+    assert member(vendor, "mandataire").has_perm("organisations.manage_members", vendor)
+    assert member(vendor, "representant").has_perm("organisations.manage_members", vendor)
+    assert not member(vendor, "salarie").has_perm("organisations.manage_members", vendor)
+    region = OrganisationFactory(ars=True)
+    assert member(region, "administrateur").has_perm("organisations.manage_members", region)
+    assert not member(region, "contributeur").has_perm("organisations.manage_members", region)
+
+
+def test_a_representant_cannot_touch_the_mandataire_nor_grant_that_role():
+    vendor = OrganisationFactory()
+    representant = member(vendor, "representant")
+    mandataire = MembershipFactory(organisation=vendor, role="mandataire")
+    salarie = MembershipFactory(organisation=vendor, role="salarie")
+    assert not representant.has_perm("organisations.change_membership", mandataire)
+    assert not representant.has_perm("organisations.remove_membership", mandataire)
+    assert representant.has_perm("organisations.change_membership", salarie)
+    assert assignable_roles(representant, vendor) == ["representant", "salarie"]
+    assert mandataire.user.has_perm(
+        "organisations.change_membership", MembershipFactory(organisation=vendor, role="representant")
+    )
+
+
+def test_nobody_changes_their_own_role():
+    vendor = OrganisationFactory()
+    own = MembershipFactory(organisation=vendor, role="mandataire")
+    assert not own.user.has_perm("organisations.change_membership", own)
+
+
+def test_agency_analysts_review_and_change_referentials_but_vendors_do_not():
+    agency = OrganisationFactory(agency=True)
+    analyst = member(agency, "analyste")
+    assessment = AssessmentFactory()
+    referential = ReferentialFactory(status="draft")
+    assert analyst.has_perm("assessments.review_assessment", assessment)
+    assert analyst.has_perm("referential.change_referential", referential)
+    assert analyst.has_perm("analytics.view_campaign_report", assessment.campaign)
+    assert analyst.has_perm("catalog.view_subject", assessment.subject)
+    assert not analyst.has_perm("catalog.change_subject", assessment.subject)
+    vendor_user = member(assessment.subject.organisation, "mandataire")
+    assert not vendor_user.has_perm("assessments.review_assessment", assessment)
+    assert not vendor_user.has_perm("referential.change_referential", referential)
+    assert not vendor_user.has_perm("referential.view_referential", referential)
+    assert not vendor_user.has_perm("analytics.view_campaign_report", assessment.campaign)
+
+
+def test_a_region_reads_the_services_of_its_region_only():
+    ars = OrganisationFactory(ars=True)  # region 76
+    reader = member(ars)
+    grades = OrganisationFactory(grades=True)
+    in_region = SubjectFactory(organisation=grades, kind="service", region="76")
+    elsewhere = SubjectFactory(
+        organisation=OrganisationFactory(grades=True, region="11"), kind="service", region="11"
+    )
+    assert reader.has_perm("catalog.view_subject", in_region)
+    assert not reader.has_perm("catalog.change_subject", in_region)
+    assert not reader.has_perm("catalog.view_subject", elsewhere)
+
+
+def test_a_role_change_is_seen_by_the_next_check_despite_the_cache():
+    vendor = OrganisationFactory()
+    membership = MembershipFactory(organisation=vendor, role="salarie")
+    user = membership.user
+    assert not user.has_perm("organisations.manage_members", vendor)
+    membership.role = "mandataire"
+    membership.save()
+    assert user.has_perm("organisations.manage_members", vendor)
+
+
+def test_anonymous_users_have_no_permission():
+    from django.contrib.auth.models import AnonymousUser
+
+    vendor = OrganisationFactory()
+    assert not AnonymousUser().has_perm("organisations.view_organisation", vendor)
+    assert not UserFactory().has_perm("organisations.view_organisation", vendor)
+
+
+def test_checking_permissions_on_many_rows_costs_one_membership_query(django_assert_max_num_queries):
+    vendor = OrganisationFactory()
+    user = member(vendor)
+    subjects = [SubjectFactory(organisation=vendor) for _ in range(10)]
+    with django_assert_max_num_queries(1):
+        assert all(user.has_perm("catalog.change_subject", s) for s in subjects)
