@@ -35,6 +35,20 @@ class Campaign(models.Model):
         return self.title
 
 
+class CampaignReminder(models.Model):
+    """A deadline reminder sent for a campaign on a given day (keeps re-runs from mailing twice)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reminders")
+    sent_on = models.DateField()
+    days_before = models.PositiveSmallIntegerField()
+    organisations = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign", "-sent_on"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "sent_on"], name="campaign_reminder_unique")]
+
+
 class Assessment(models.Model):
     """One subject's self-assessment in one campaign."""
 
