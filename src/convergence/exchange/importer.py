@@ -1,0 +1,919 @@
+"""The dataset import engine: validate records one at a time, write them in batches.
+
+Readers (`formats.py`) turn a file into records; `DatasetImporter` checks each record as it
+comes (pure checks, answers through `convergence.assessments.validation`), remembers only
+what later records need (one small entry per organisation and subject, a bitmap of the
+(subject, axis) pairs seen), and writes every `CHUNK` answers with a fixed number of queries
+(`bulk_create` / `bulk_update`, never a query per row). The caller runs it inside one
+transaction and rolls it back when a problem was found or for a preview: all or nothing.
+
+Per-row history (django-simple-history) is deliberately not written by bulk operations: a
+national import would double its writes. The import itself is recorded once (`ImportRun`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from convergence.assessments.enums import EDITABLE_STATUSES, AssessmentStatus, CampaignScope, CampaignStatus
+from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign, Milestone
+from convergence.assessments.validation import (
+    AnswerInput,
+    MilestoneInput,
+    ReferentialContext,
+    answer_problems,
+)
+from convergence.catalog.enums import SubjectKind, SubjectStatus
+from convergence.catalog.models import Subject
+from convergence.lib.regions import REGIONS
+from convergence.lib.siren import is_valid_siren
+from convergence.organisations.enums import OrganisationKind
+from convergence.organisations.models import Organisation
+from convergence.referential.models import Referential
+
+CHUNK = 5000
+BATCH = 2000
+MAX_PROBLEMS = 500
+CODE_RE = re.compile(r"[-a-zA-Z0-9_]+\Z")  # SlugField
+REGIONAL_KINDS = (OrganisationKind.ARS, OrganisationKind.GRADES)
+KINDS = ("organisations", "subjects", "assessments", "answers", "campaigns")
+
+
+class TooManyProblems(Exception):
+    pass
+
+
+def _known(values: Iterable[str]) -> str:
+    values = list(values)
+    return ", ".join(values) if values else "none"
+
+
+@dataclass
+class OrgEntry:
+    code: str
+    where: str
+    fields: dict[str, str]
+    # CSV: only some fields are stated by the file (the region only by product rows).
+    stated: set[str]
+    creation_region: str = ""  # CSV: a service row gives the region of the ARS/GRADeS it creates
+    id: int | None = None
+    resolved: bool = False
+
+
+@dataclass
+class SubjectEntry:
+    code: str
+    where: str
+    kind: str
+    type_or_category: str
+    org_code: str
+    fields: dict[str, str]
+    ordinal: int
+    status_in_file: str | None = None  # assessment status
+    id: int | None = None
+    assessment_id: int | None = None
+    resolved: bool = False
+    assessment_resolved: bool = False
+    valid: bool = True
+
+
+@dataclass
+class AnswerRecord:
+    subject: SubjectEntry
+    axis_id: int
+    level: int | None
+    not_applicable: bool
+    reason: str
+    comment: str
+    milestones: tuple[tuple[int, datetime.date], ...]
+    blockers: frozenset[int]
+    where: str
+    # "exact": the file gives every milestone (JSON); "first": it gives the first one (CSV).
+    milestone_mode: str = "exact"
+
+
+@dataclass
+class ImportOutcome:
+    counts: dict[str, Counter] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
+    problems: list[str] = field(default_factory=list)
+    truncated: bool = False
+    rows: int = 0
+    campaign_code: str = ""
+
+    def total(self, what: str) -> int:
+        return sum(counter[what] for counter in self.counts.values())
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"created {self.total('created')}, updated {self.total('updated')}, "
+            f"unchanged {self.total('unchanged')}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {kind: dict(counter) for kind, counter in self.counts.items() if counter}
+
+
+class DatasetImporter:
+    """One import. `organisation` restricts it to that organisation's data (web import by a
+    member); None means the command line or the agency: any organisation."""
+
+    def __init__(
+        self, *, organisation: Organisation | None = None, progress: Callable[[int], None] | None = None
+    ):
+        self.restrict_to = organisation
+        self.progress = progress
+        self.outcome = ImportOutcome()
+        self.campaign: Campaign | None = None
+        self.context: ReferentialContext | None = None
+        self.axis_index: dict[str, int] = {}
+        self.orgs: dict[str, OrgEntry] = {}
+        self.subjects: dict[str, SubjectEntry] = {}
+        self.pending_orgs: list[OrgEntry] = []
+        self.pending_subjects: list[SubjectEntry] = []
+        self.pending_answers: list[AnswerRecord] = []
+        self.seen_pairs = bytearray()
+        self.bumped: set[int] = set()
+        self.locked: set[int] = set()  # assessments a member may no longer change
+        self.assessment_only: list[SubjectEntry] = []  # JSON assessments without answers
+        self.now = timezone.now()
+
+    # --- problems -----------------------------------------------------------------------
+
+    def problem(self, where: str, message: str) -> None:
+        self.outcome.problems.append(f"{where}: {message}" if where else message)
+        if len(self.outcome.problems) >= MAX_PROBLEMS:
+            self.outcome.truncated = True
+            raise TooManyProblems
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.outcome.problems)
+
+    # --- campaign -----------------------------------------------------------------------
+
+    def use_campaign(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.outcome.campaign_code = campaign.code
+        self.context = ReferentialContext.from_referential(campaign.referential)
+        self.axis_index = {code: index for index, code in enumerate(self.context.axes)}
+        if self.restrict_to is not None and campaign.status != CampaignStatus.OPEN:
+            self.problem(
+                "campaign", f'campaign "{campaign.code}" is not open; answers can no longer be imported'
+            )
+
+    def campaign_from_json(self, data: Any, referential_code: Any) -> None:
+        where = "campaign"
+        if not isinstance(data, dict):
+            self.problem(where, "expected an object with code, title, opens_on, closes_on")
+            return
+        allowed = {"code", "title", "opens_on", "closes_on", "scope", "status", "instructions"}
+        for key in sorted(set(data) - allowed):
+            self.problem(f"{where}.{key}", f"unknown key; known keys: {', '.join(sorted(allowed))}")
+        code = data.get("code")
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            self.problem(f"{where}.code", "expected a code of letters, digits, '-' and '_'")
+            return
+        referential = None
+        if not isinstance(referential_code, str):
+            self.problem("referential", "expected the code of a loaded referential")
+        else:
+            referential = Referential.objects.filter(code=referential_code).first()
+            if referential is None:
+                known = _known(Referential.objects.order_by("code").values_list("code", flat=True))
+                self.problem(
+                    "referential",
+                    f'unknown referential "{referential_code}"; load it first (convergence import_referential); '
+                    f"known: {known}",
+                )
+        values: dict[str, Any] = {}
+        title = data.get("title")
+        if not isinstance(title, str) or not title.strip() or len(title) > 300:
+            self.problem(f"{where}.title", "expected a title (text of 1 to 300 characters)")
+        else:
+            values["title"] = title.strip()
+        for key in ("opens_on", "closes_on"):
+            parsed = _parse_date(data.get(key))
+            if parsed is None:
+                self.problem(f"{where}.{key}", f"expected a date YYYY-MM-DD, got {data.get(key)!r}")
+            else:
+                values[key] = parsed
+        if "opens_on" in values and "closes_on" in values and values["closes_on"] < values["opens_on"]:
+            self.problem(f"{where}.closes_on", "the campaign closes before it opens")
+        for key, choices in (("scope", CampaignScope.values), ("status", CampaignStatus.values)):
+            if key in data:
+                if data[key] not in choices:
+                    self.problem(
+                        f"{where}.{key}", f"unknown {key} {data[key]!r}; known: {', '.join(choices)}"
+                    )
+                else:
+                    values[key] = data[key]
+        if "instructions" in data:
+            if not isinstance(data["instructions"], str):
+                self.problem(f"{where}.instructions", "expected text")
+            else:
+                values["instructions"] = data["instructions"]
+        if self.failed or referential is None:
+            return
+        campaign = Campaign.objects.select_related("referential").filter(code=code).first()
+        counter = self.outcome.counts["campaigns"]
+        if campaign is None:
+            campaign = Campaign.objects.create(code=code, referential=referential, **values)
+            counter["created"] += 1
+        else:
+            if campaign.referential_id != referential.pk:
+                self.problem(
+                    "referential",
+                    f'campaign "{code}" uses referential "{campaign.referential.code}", not "{referential.code}"',
+                )
+                return
+            changed = {key: value for key, value in values.items() if getattr(campaign, key) != value}
+            if changed:
+                for key, value in changed.items():
+                    setattr(campaign, key, value)
+                campaign.save()
+                counter["updated"] += 1
+            else:
+                counter["unchanged"] += 1
+        self.use_campaign(campaign)
+
+    def campaign_from_row(self, code: str, where: str) -> bool:
+        """CSV: every row names the campaign, which must exist; one campaign per file."""
+        if self.campaign is not None:
+            if code != self.campaign.code:
+                self.problem(
+                    where, f'all rows must be of one campaign: "{self.campaign.code}" (row 2), not "{code}"'
+                )
+                return False
+            return True
+        campaign = Campaign.objects.select_related("referential").filter(code=code).first()
+        if campaign is None:
+            self.problem(
+                where, f'unknown campaign "{code}"; the campaign must exist before a CSV or XLSX import'
+            )
+            return False
+        self.use_campaign(campaign)
+        return True
+
+    # --- organisations ------------------------------------------------------------------
+
+    def organisation(
+        self, where: Callable[[str], str], values: dict[str, Any], stated: set[str], creation_region: str = ""
+    ) -> OrgEntry | None:
+        """Check an organisation's description (JSON item or the organisation columns of a row)."""
+        code = values.get("code")
+        if not isinstance(code, str) or not CODE_RE.match(code) or len(code) > 100:
+            self.problem(where("code"), f"expected a code of letters, digits, '-' and '_', got {code!r}")
+            return None
+        if self.restrict_to is not None and code != self.restrict_to.code:
+            self.problem(
+                where("code"),
+                f'you can only import the data of your organisation "{self.restrict_to.code}", not "{code}"',
+            )
+            return None
+        ok = True
+        fields: dict[str, str] = {}
+        name = values.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 300:
+            self.problem(where("name"), "expected a name (text of 1 to 300 characters)")
+            ok = False
+        else:
+            fields["name"] = name.strip()
+        kind = values.get("kind")
+        if kind not in OrganisationKind.values:
+            self.problem(
+                where("kind"),
+                f"unknown organisation kind {kind!r}; known kinds: {', '.join(OrganisationKind.values)}",
+            )
+            ok = False
+        else:
+            fields["kind"] = kind
+        if "region" in stated:
+            region = values.get("region") or ""
+            if not isinstance(region, str) or (region and region not in REGIONS):
+                self.problem(
+                    where("region"), f"unknown region {region!r}; known regions: {', '.join(REGIONS)}"
+                )
+                ok = False
+            elif not region and kind in REGIONAL_KINDS:
+                self.problem(where("region"), f"a {kind} organisation needs its region")
+                ok = False
+            else:
+                fields["region"] = region
+        if "siren" in stated:
+            siren = values.get("siren") or ""
+            if not isinstance(siren, str) or (siren and not is_valid_siren(siren)):
+                self.problem(
+                    where("siren"), f"{siren!r} is not a valid SIREN (9 digits with a valid check digit)"
+                )
+                ok = False
+            else:
+                fields["siren"] = siren
+        if not ok:
+            return None
+        entry = self.orgs.get(code)
+        if entry is None:
+            entry = OrgEntry(
+                code=code,
+                where=where("code"),
+                fields=fields,
+                stated=set(stated),
+                creation_region=creation_region if creation_region in REGIONS else "",
+            )
+            self.orgs[code] = entry
+            self.pending_orgs.append(entry)
+            return entry
+        # Seen before: rows of one organisation must agree.
+        for key, value in fields.items():
+            if key in entry.fields and entry.fields[key] != value:
+                self.problem(
+                    where(key),
+                    f'"{value}" differs from "{entry.fields[key]}" given for organisation "{code}" at {entry.where}',
+                )
+                return None
+            if key not in entry.fields:
+                entry.fields[key] = value
+                entry.stated.add(key)
+                if entry.resolved:  # already written: write again with the new field
+                    entry.resolved = False
+                    self.pending_orgs.append(entry)
+        return entry
+
+    # --- subjects -----------------------------------------------------------------------
+
+    def subject(
+        self, where: Callable[[str], str], values: dict[str, Any], *, full: bool
+    ) -> SubjectEntry | None:
+        code = values.get("code")
+        if not isinstance(code, str) or not CODE_RE.match(code) or len(code) > 100:
+            self.problem(where("code"), f"expected a code of letters, digits, '-' and '_', got {code!r}")
+            return None
+        assert self.context is not None
+        ok = True
+        kind = values.get("kind")
+        fields: dict[str, str] = {}
+        if kind not in SubjectKind.values:
+            self.problem(
+                where("kind"), f"unknown subject kind {kind!r}; known kinds: {', '.join(SubjectKind.values)}"
+            )
+            ok = False
+        name = values.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 300:
+            self.problem(where("name"), "expected a name (text of 1 to 300 characters)")
+            ok = False
+        else:
+            fields["name"] = name.strip()
+        org_code = values.get("organisation")
+        if not isinstance(org_code, str) or not org_code:
+            self.problem(where("organisation"), "expected the code of an organisation")
+            ok = False
+        type_code = values.get("type_or_category")
+        type_key = values.get("type_key", "type_or_category")
+        if kind in SubjectKind.values:
+            noun, nouns = (
+                ("service type", "types")
+                if kind == SubjectKind.SERVICE
+                else ("product category", "categories")
+            )
+            if not isinstance(type_code, str) or not type_code:
+                self.problem(where(type_key), f"a {kind} needs its {noun}")
+                ok = False
+            elif not self.context.knows_target(kind, type_code):
+                known = _known(code for k, code in self.context.expectations if k == kind)
+                self.problem(where(type_key), f'unknown {noun} "{type_code}"; known {nouns}: {known}')
+                ok = False
+        status = values.get("status") or SubjectStatus.ACTIVE
+        if status not in SubjectStatus.values:
+            self.problem(
+                where("status"),
+                f"unknown status {status!r}; known statuses: {', '.join(SubjectStatus.values)}",
+            )
+            ok = False
+        else:
+            fields["status"] = status
+        region = values.get("region") or ""
+        if kind == SubjectKind.SERVICE:
+            if not isinstance(region, str) or region not in REGIONS:
+                self.problem(
+                    where("region"),
+                    f"a service needs a region of the nomenclature, got {region!r}; known regions: {', '.join(REGIONS)}",
+                )
+                ok = False
+            else:
+                fields["region"] = region
+        elif kind == SubjectKind.PRODUCT:
+            fields["region"] = ""
+        if full:
+            for key, limit in (("version", 100), ("product_reference", 200), ("description", 10_000)):
+                value = values.get(key) or ""
+                if not isinstance(value, str) or len(value) > limit:
+                    self.problem(where(key), f"expected text of at most {limit} characters")
+                    ok = False
+                else:
+                    fields[key] = value
+        if (
+            kind in SubjectKind.values
+            and self.campaign is not None
+            and self.campaign.scope != CampaignScope.BOTH
+            and {CampaignScope.PRODUCTS: SubjectKind.PRODUCT, CampaignScope.SERVICES: SubjectKind.SERVICE}[
+                self.campaign.scope  # type: ignore[index]
+            ]
+            != kind
+        ):
+            self.problem(
+                where("kind"), f'campaign "{self.campaign.code}" assesses {self.campaign.scope} only'
+            )
+            ok = False
+        if not ok:
+            return None
+        entry = self.subjects.get(code)
+        if entry is None:
+            entry = SubjectEntry(
+                code=code,
+                where=where("code"),
+                kind=kind,  # type: ignore[arg-type]
+                type_or_category=type_code,  # type: ignore[arg-type]
+                org_code=org_code,  # type: ignore[arg-type]
+                fields=fields,
+                ordinal=len(self.subjects),
+            )
+            self.subjects[code] = entry
+            self.pending_subjects.append(entry)
+            self.seen_pairs.extend(b"\x00" * max(len(self.axis_index), 1))
+            return entry
+        mine = {"kind": kind, "type_or_category": type_code, "organisation": org_code, **fields}
+        theirs = {
+            "kind": entry.kind,
+            "type_or_category": entry.type_or_category,
+            "organisation": entry.org_code,
+        }
+        theirs.update(entry.fields)
+        for key, value in mine.items():
+            if theirs.get(key) != value:
+                column = type_key if key == "type_or_category" else key
+                self.problem(
+                    where(column),
+                    f'"{value}" differs from "{theirs.get(key)}" given for subject "{code}" at {entry.where}',
+                )
+                return None
+        return entry
+
+    def subject_from_database(self, code: str, where: str) -> SubjectEntry | None:
+        """JSON: an assessment may name a subject declared earlier, outside the file."""
+        subject = (
+            Subject.objects.filter(code=code)
+            .values("id", "kind", "type_or_category", "organisation__code")
+            .first()
+        )
+        if subject is None:
+            self.problem(where, f'unknown subject "{code}"; declare it in "subjects" or import it first')
+            return None
+        entry = SubjectEntry(
+            code=code,
+            where=where,
+            kind=subject["kind"],
+            type_or_category=subject["type_or_category"],
+            org_code=subject["organisation__code"],
+            fields={},
+            ordinal=len(self.subjects),
+            id=subject["id"],
+            resolved=True,
+        )
+        self.subjects[code] = entry
+        self.seen_pairs.extend(b"\x00" * max(len(self.axis_index), 1))
+        return entry
+
+    def assessment_status(self, entry: SubjectEntry, status: Any, where: str) -> bool:
+        if status not in AssessmentStatus.values:
+            self.problem(
+                where, f"unknown assessment status {status!r}; known: {', '.join(AssessmentStatus.values)}"
+            )
+            return False
+        if self.restrict_to is not None and status not in (
+            AssessmentStatus.DRAFT,
+            AssessmentStatus.SUBMITTED,
+        ):
+            self.problem(
+                where, f'only the agency may import an assessment as "{status}"; use draft or submitted'
+            )
+            return False
+        if entry.status_in_file is None:
+            entry.status_in_file = status
+        elif entry.status_in_file != status:
+            self.problem(
+                where, f'"{status}" differs from "{entry.status_in_file}" given for subject "{entry.code}"'
+            )
+            return False
+        return True
+
+    # --- answers ------------------------------------------------------------------------
+
+    def answer(
+        self,
+        entry: SubjectEntry,
+        answer: AnswerInput,
+        *,
+        where: Callable[[str], str],
+        milestone_mode: str = "exact",
+    ) -> None:
+        assert self.context is not None
+        problems = answer_problems(
+            answer,
+            context=self.context,
+            subject_kind=entry.kind,
+            type_or_category=entry.type_or_category,
+            allow_past_milestones=True,
+        )
+        for problem in problems:
+            self.problem(where(problem.field), problem.message)
+        if problems:
+            return
+        index = entry.ordinal * len(self.axis_index) + self.axis_index[answer.axis]
+        if self.seen_pairs[index]:
+            self.problem(where("axis"), f'a second answer on axis {answer.axis} for subject "{entry.code}"')
+            return
+        self.seen_pairs[index] = 1
+        milestones = tuple(sorted((int(m.level), _parse_date(m.due_on)) for m in answer.milestones))  # type: ignore[misc]
+        self.pending_answers.append(
+            AnswerRecord(
+                subject=entry,
+                axis_id=self.context.axes[answer.axis].id,
+                level=answer.level,
+                not_applicable=answer.not_applicable,
+                reason=answer.not_applicable_reason.strip() if answer.not_applicable else "",
+                comment=answer.comment,
+                milestones=tuple(sorted(milestones, key=lambda m: (m[1], m[0]))),
+                blockers=frozenset(self.context.blocker_codes[code] for code in answer.blockers),
+                where=where(""),
+                milestone_mode=milestone_mode,
+            )
+        )
+        if len(self.pending_answers) >= CHUNK:
+            self.flush()
+
+    # --- writing ------------------------------------------------------------------------
+
+    def maybe_flush(self) -> None:
+        if len(self.pending_subjects) >= CHUNK or len(self.pending_orgs) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending with a fixed number of queries. Runs even after a problem
+        (the transaction is rolled back at the end) so that problems that need the database
+        are found too."""
+        self._flush_organisations()
+        self._flush_subjects()
+        self._flush_assessments()
+        self._flush_answers()
+        if self.progress is not None:
+            self.progress(self.outcome.rows)
+
+    def _flush_organisations(self) -> None:
+        pending = [entry for entry in self.pending_orgs if not entry.resolved]
+        self.pending_orgs = []
+        if not pending:
+            return
+        counter = self.outcome.counts["organisations"]
+        existing = {org.code: org for org in Organisation.objects.filter(code__in=[e.code for e in pending])}
+        to_create, to_update = [], []
+        for entry in pending:
+            entry.resolved = True
+            org = existing.get(entry.code)
+            if self.restrict_to is not None:
+                # A member's import never creates nor renames organisations.
+                if org is None or org.pk != self.restrict_to.pk:
+                    self.problem(entry.where, f'unknown organisation "{entry.code}"')
+                    continue
+                if entry.fields.get("kind") != org.kind:
+                    self.problem(
+                        entry.where.replace("organisation", "organisation_kind"),
+                        f'your organisation is "{org.kind}"',
+                    )
+                entry.id = org.pk
+                counter["unchanged"] += 1
+                continue
+            if org is None:
+                fields = dict(entry.fields)
+                if "region" not in fields and fields.get("kind") in REGIONAL_KINDS:
+                    fields["region"] = entry.creation_region
+                if fields.get("kind") in REGIONAL_KINDS and not fields.get("region"):
+                    self.problem(entry.where, f"a {fields['kind']} organisation needs its region")
+                    continue
+                to_create.append(Organisation(code=entry.code, **fields))
+                continue
+            entry.id = org.pk
+            changed = [key for key, value in entry.fields.items() if getattr(org, key) != value]
+            if changed:
+                for key in changed:
+                    setattr(org, key, entry.fields[key])
+                if org.kind in REGIONAL_KINDS and not org.region:
+                    self.problem(entry.where, f"a {org.kind} organisation needs its region")
+                    continue
+                org.updated_at = self.now
+                to_update.append(org)
+            else:
+                counter["unchanged"] += 1
+        if to_create:
+            Organisation.objects.bulk_create(to_create, batch_size=BATCH)
+            for org in to_create:
+                self.orgs[org.code].id = org.pk
+            counter["created"] += len(to_create)
+        if to_update:
+            Organisation.objects.bulk_update(
+                to_update, ["name", "kind", "region", "siren", "updated_at"], batch_size=BATCH
+            )
+            counter["updated"] += len(to_update)
+
+    def _org_id(self, code: str, where: str) -> int | None:
+        entry = self.orgs.get(code)
+        if entry is not None:
+            return entry.id
+        org = Organisation.objects.filter(code=code).values_list("id", flat=True).first()
+        if org is None or (self.restrict_to is not None and org != self.restrict_to.pk):
+            self.problem(where, f'unknown organisation "{code}"; declare it in "organisations"')
+            return None
+        self.orgs[code] = OrgEntry(code=code, where=where, fields={}, stated=set(), id=org, resolved=True)
+        return org
+
+    def _flush_subjects(self) -> None:
+        pending = [entry for entry in self.pending_subjects if not entry.resolved]
+        self.pending_subjects = []
+        if not pending:
+            return
+        counter = self.outcome.counts["subjects"]
+        existing = {s.code: s for s in Subject.objects.filter(code__in=[e.code for e in pending])}
+        to_create, to_update = [], []
+        for entry in pending:
+            entry.resolved = True
+            org_id = self._org_id(entry.org_code, entry.where.replace(".code", ".organisation"))
+            if org_id is None:
+                entry.valid = False
+                continue
+            subject = existing.get(entry.code)
+            values = {"kind": entry.kind, "type_or_category": entry.type_or_category, **entry.fields}
+            if subject is None:
+                to_create.append(Subject(code=entry.code, organisation_id=org_id, **values))
+                continue
+            if self.restrict_to is not None and subject.organisation_id != self.restrict_to.pk:
+                self.problem(
+                    entry.where, f'the code "{entry.code}" is already used by another organisation\'s subject'
+                )
+                entry.valid = False
+                continue
+            entry.id = subject.pk
+            changed = [key for key, value in values.items() if getattr(subject, key) != value]
+            if subject.organisation_id != org_id:
+                changed.append("organisation")
+                subject.organisation_id = org_id
+            if changed:
+                for key in changed:
+                    if key != "organisation":
+                        setattr(subject, key, values[key])
+                subject.updated_at = self.now
+                to_update.append(subject)
+            else:
+                counter["unchanged"] += 1
+        if to_create:
+            Subject.objects.bulk_create(to_create, batch_size=BATCH)
+            for subject in to_create:
+                self.subjects[subject.code].id = subject.pk
+            counter["created"] += len(to_create)
+        if to_update:
+            Subject.objects.bulk_update(
+                to_update,
+                [
+                    "kind",
+                    "name",
+                    "organisation",
+                    "type_or_category",
+                    "status",
+                    "region",
+                    "version",
+                    "product_reference",
+                    "description",
+                    "updated_at",
+                ],
+                batch_size=BATCH,
+            )
+            counter["updated"] += len(to_update)
+
+    def _flush_assessments(self) -> None:
+        assert self.campaign is not None or not self.pending_answers
+        entries = {
+            record.subject.code: record.subject
+            for record in self.pending_answers
+            if not record.subject.assessment_resolved and record.subject.valid
+        }
+        for entry in self.assessment_only:
+            if not entry.assessment_resolved and entry.valid:
+                entries[entry.code] = entry
+        self.assessment_only = []
+        if not entries:
+            return
+        counter = self.outcome.counts["assessments"]
+        ids = [entry.id for entry in entries.values() if entry.id is not None]
+        existing = {
+            a.subject_id: a for a in Assessment.objects.filter(campaign=self.campaign, subject_id__in=ids)
+        }
+        to_create, to_update = [], []
+        for entry in entries.values():
+            entry.assessment_resolved = True
+            status = entry.status_in_file or AssessmentStatus.DRAFT
+            assessment = existing.get(entry.id)  # type: ignore[arg-type]
+            if assessment is None:
+                to_create.append(
+                    (entry, Assessment(campaign=self.campaign, subject_id=entry.id, status=status))
+                )
+                continue
+            entry.assessment_id = assessment.pk
+            if self.restrict_to is not None and assessment.status not in EDITABLE_STATUSES:
+                self.locked.add(assessment.pk)
+            if assessment.status != status:
+                if assessment.pk in self.locked:
+                    self.problem(
+                        entry.where,
+                        f'the assessment of "{entry.code}" is {assessment.status} and can no longer change',
+                    )
+                    continue
+                assessment.status = status
+                assessment.version += 1
+                assessment.updated_at = self.now
+                self.bumped.add(assessment.pk)
+                to_update.append(assessment)
+            else:
+                counter["unchanged"] += 1
+        if to_create:
+            Assessment.objects.bulk_create([a for _, a in to_create], batch_size=BATCH)
+            for entry, assessment in to_create:
+                entry.assessment_id = assessment.pk
+                self.bumped.add(assessment.pk)  # new: no version bump needed for later answers
+            counter["created"] += len(to_create)
+        if to_update:
+            Assessment.objects.bulk_update(to_update, ["status", "version", "updated_at"], batch_size=BATCH)
+            counter["updated"] += len(to_update)
+
+    def _flush_answers(self) -> None:
+        records = [r for r in self.pending_answers if r.subject.valid and r.subject.assessment_id is not None]
+        self.pending_answers = []
+        if not records:
+            return
+        counter = self.outcome.counts["answers"]
+        assessment_ids = list({r.subject.assessment_id for r in records})
+        existing: dict[tuple[int, int], dict[str, Any]] = {}
+        for row in Answer.objects.filter(assessment_id__in=assessment_ids).values(
+            "id", "assessment_id", "axis_id", "level", "not_applicable", "not_applicable_reason", "comment"
+        ):
+            row["milestones"] = []
+            row["blockers"] = set()
+            existing[(row["assessment_id"], row["axis_id"])] = row
+        by_id = {row["id"]: row for row in existing.values()}
+        if by_id:
+            for answer_id, level, due_on in (
+                Milestone.objects.filter(answer__assessment_id__in=assessment_ids)
+                .order_by("due_on", "level")
+                .values_list("answer_id", "level", "due_on")
+            ):
+                by_id[answer_id]["milestones"].append((level, due_on))
+            for answer_id, category_id in AnswerBlocker.objects.filter(
+                answer__assessment_id__in=assessment_ids
+            ).values_list("answer_id", "category_id"):
+                by_id[answer_id]["blockers"].add(category_id)
+        new_answers: list[tuple[AnswerRecord, Answer]] = []
+        updated: list[Answer] = []
+        touch_only: list[int] = []
+        replace_milestones: dict[int, AnswerRecord] = {}
+        replace_blockers: dict[int, AnswerRecord] = {}
+        touched: set[int] = set()
+        for record in records:
+            assessment_id = record.subject.assessment_id
+            row = existing.get((assessment_id, record.axis_id))  # type: ignore[arg-type]
+            if row is None:
+                new_answers.append(
+                    (
+                        record,
+                        Answer(
+                            assessment_id=assessment_id,
+                            axis_id=record.axis_id,
+                            level=record.level,
+                            not_applicable=record.not_applicable,
+                            not_applicable_reason=record.reason,
+                            comment=record.comment,
+                        ),
+                    )
+                )
+                touched.add(assessment_id)  # type: ignore[arg-type]
+                continue
+            scalar_changed = (
+                row["level"] != record.level
+                or row["not_applicable"] != record.not_applicable
+                or row["not_applicable_reason"] != record.reason
+                or row["comment"] != record.comment
+            )
+            current = tuple(row["milestones"])
+            if record.milestone_mode == "first":
+                milestones_changed = (
+                    (current[:1] != record.milestones) if record.milestones else bool(current)
+                )
+            else:
+                milestones_changed = current != record.milestones
+            blockers_changed = row["blockers"] != record.blockers
+            if not (scalar_changed or milestones_changed or blockers_changed):
+                counter["unchanged"] += 1
+                continue
+            if assessment_id in self.locked:
+                self.problem(
+                    record.where or record.subject.where,
+                    "the assessment is submitted or validated and can no longer change",
+                )
+                continue
+            if scalar_changed:
+                updated.append(
+                    Answer(
+                        pk=row["id"],
+                        level=record.level,
+                        not_applicable=record.not_applicable,
+                        not_applicable_reason=record.reason,
+                        comment=record.comment,
+                        needs_recheck=False,
+                        updated_at=self.now,
+                    )
+                )
+            if milestones_changed:
+                replace_milestones[row["id"]] = record
+            if blockers_changed:
+                replace_blockers[row["id"]] = record
+            if not scalar_changed:
+                touch_only.append(row["id"])
+            touched.add(assessment_id)  # type: ignore[arg-type]
+            counter["updated"] += 1
+        if new_answers:
+            Answer.objects.bulk_create([answer for _, answer in new_answers], batch_size=BATCH)
+            for record, answer in new_answers:
+                replace_milestones[answer.pk] = record
+                replace_blockers[answer.pk] = record
+            counter["created"] += len(new_answers)
+        if updated:
+            Answer.objects.bulk_update(
+                updated,
+                [
+                    "level",
+                    "not_applicable",
+                    "not_applicable_reason",
+                    "comment",
+                    "needs_recheck",
+                    "updated_at",
+                ],
+                batch_size=BATCH,
+            )
+        if touch_only:  # only the milestones or blockers changed
+            Answer.objects.filter(pk__in=touch_only).update(updated_at=self.now)
+        existing_ids = set(by_id)
+        stale_milestones = [pk for pk in replace_milestones if pk in existing_ids]
+        if stale_milestones:
+            Milestone.objects.filter(answer_id__in=stale_milestones).delete()
+        milestones = [
+            Milestone(answer_id=pk, level=level, due_on=due_on)
+            for pk, record in replace_milestones.items()
+            for level, due_on in record.milestones
+        ]
+        if milestones:
+            Milestone.objects.bulk_create(milestones, batch_size=BATCH)
+        stale_blockers = [pk for pk in replace_blockers if pk in existing_ids]
+        if stale_blockers:
+            AnswerBlocker.objects.filter(answer_id__in=stale_blockers).delete()
+        blockers = [
+            AnswerBlocker(answer_id=pk, category_id=category_id)
+            for pk, record in replace_blockers.items()
+            for category_id in record.blockers
+        ]
+        if blockers:
+            AnswerBlocker.objects.bulk_create(blockers, batch_size=BATCH)
+        # Optimistic concurrency: an assessment changed by the import gets a new version, once.
+        bump = touched - self.bumped
+        if bump:
+            Assessment.objects.filter(pk__in=bump).update(version=F("version") + 1, updated_at=self.now)
+            self.bumped |= bump
+
+
+def _parse_date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+__all__ = ["DatasetImporter", "ImportOutcome", "MilestoneInput", "TooManyProblems"]

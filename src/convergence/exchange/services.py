@@ -1,0 +1,199 @@
+"""Dataset import and export: the entry points shared by the command line, the web pages and
+the benchmark.
+
+`dataset_import` is all or nothing: it runs in one transaction, which is rolled back when any
+problem was found (or for a preview, `dry_run=True`). It is idempotent: records are matched by
+code, and a value equal to the stored one is left alone (counted as unchanged).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from convergence.organisations.models import Organisation, User
+
+from .formats import DatasetFileError, check_size, detect_format, iter_csv, iter_xlsx, read_json
+from .importer import DatasetImporter, ImportOutcome, TooManyProblems
+from .models import ImportRun
+from .readers import import_document, import_rows
+
+
+class _Rollback(Exception):
+    pass
+
+
+def dataset_import(
+    *,
+    path: Path,
+    name: str | None = None,
+    organisation: Organisation | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    formats: tuple[str, ...] = ("json", "csv", "xlsx"),
+) -> ImportOutcome:
+    """Import a dataset file. `organisation` restricts the import to that organisation's own
+    data (a member's web upload); None imports anything (command line, agency)."""
+    importer = DatasetImporter(organisation=organisation, progress=progress)
+    try:
+        with transaction.atomic():
+            try:
+                file_format = detect_format(path, name)
+                if file_format not in formats:
+                    raise DatasetFileError(
+                        [f"file: a .{file_format} file cannot be imported here; use {', '.join(formats)}"]
+                    )
+                check_size(path)
+                if file_format == "json":
+                    import_document(importer, read_json(path))
+                else:
+                    import_rows(importer, iter_csv(path) if file_format == "csv" else iter_xlsx(path))
+                if importer.campaign is not None:
+                    importer.flush()
+                elif not importer.failed:
+                    importer.problem("file", "no data row")
+            except TooManyProblems:
+                pass
+            except DatasetFileError as error:
+                importer.outcome.problems.extend(error.problems)
+            except OSError as error:
+                importer.outcome.problems.append(f"file: cannot be read ({error.strerror or error})")
+            if importer.failed or dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    return importer.outcome
+
+
+def import_run_record(
+    *, run: ImportRun, outcome: ImportOutcome, status: str, finished: bool = True
+) -> ImportRun:
+    """Write what an import did on its audit record."""
+    run.campaign_code = outcome.campaign_code or run.campaign_code
+    run.rows = outcome.rows
+    run.rows_done = outcome.rows
+    run.created = outcome.total("created")
+    run.updated = outcome.total("updated")
+    run.unchanged = outcome.total("unchanged")
+    run.counts = outcome.as_dict()
+    run.problems = outcome.problems
+    run.problems_truncated = outcome.truncated
+    run.status = status
+    if finished:
+        run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def dataset_import_file(
+    *, path: Path, user: User | None = None, source: str = ImportRun.Source.COMMAND
+) -> tuple[ImportOutcome, ImportRun]:
+    """Command line: import, and record the run (applied or rejected)."""
+    size = path.stat().st_size if path.is_file() else 0
+    run = ImportRun(
+        source=source, user=user, file_name=path.name[:255], file_format=path.suffix[1:][:10], file_size=size
+    )
+    outcome = dataset_import(path=path)
+    status = ImportRun.Status.REJECTED if outcome.problems else ImportRun.Status.APPLIED
+    import_run_record(run=run, outcome=outcome, status=status)
+    return outcome, run
+
+
+# --- web uploads: the file is kept under DATA_DIR between the preview and the confirmation ---
+
+
+def upload_dir() -> Path:
+    directory = Path(settings.DATA_DIR) / "imports"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def upload_path(run: ImportRun) -> Path:
+    # The token is random (secrets) and the extension one of ours: no user input in the path.
+    return upload_dir() / f"{run.token}.{run.file_format}"
+
+
+def import_upload_store(
+    *, uploaded, user: User, organisation: Organisation | None, restricted: bool
+) -> ImportRun:
+    """Keep an uploaded CSV or XLSX server-side and open its audit record."""
+    name = Path(uploaded.name or "").name[:255]
+    file_format = detect_format(Path(name))
+    if file_format not in ("csv", "xlsx"):
+        raise DatasetFileError(["file: upload a .csv or .xlsx file"])
+    if uploaded.size > settings.IMPORT_MAX_BYTES:
+        raise DatasetFileError(
+            [
+                f"file: {uploaded.size} bytes, more than the {settings.IMPORT_MAX_BYTES} bytes an import may have"
+            ]
+        )
+    run = ImportRun.objects.create(
+        source=ImportRun.Source.WEB,
+        user=user,
+        organisation=organisation,
+        restricted=restricted,
+        file_name=name,
+        file_format=file_format,
+        file_size=uploaded.size,
+    )
+    with upload_path(run).open("wb") as target:
+        for chunk in uploaded.chunks():
+            target.write(chunk)
+    return run
+
+
+def _progress_saver(run: ImportRun) -> Callable[[int], None]:
+    def save(rows: int) -> None:
+        ImportRun.objects.filter(pk=run.pk).update(rows_done=rows)
+
+    return save
+
+
+def import_run_check(*, run: ImportRun) -> ImportRun:
+    """Preview: run the import and roll it back; the counts say what confirming would do."""
+    organisation = run.organisation if run.restricted else None
+    outcome = dataset_import(
+        path=upload_path(run),
+        name=run.file_name,
+        organisation=organisation,
+        dry_run=True,
+        progress=_progress_saver(run),
+        formats=("csv", "xlsx"),
+    )
+    status = ImportRun.Status.REJECTED if outcome.problems else ImportRun.Status.PREVIEWED
+    import_run_record(run=run, outcome=outcome, status=status, finished=bool(outcome.problems))
+    if outcome.problems:
+        upload_path(run).unlink(missing_ok=True)
+    return run
+
+
+def import_run_apply(*, run: ImportRun) -> ImportRun:
+    """Confirmation: import for real (the data may have changed since the preview: the import
+    checks everything again and is still all or nothing)."""
+    if run.status != ImportRun.Status.PREVIEWED:
+        raise ValueError(f"import {run.pk} is {run.status}, not waiting for confirmation")
+    organisation = run.organisation if run.restricted else None
+    outcome = dataset_import(
+        path=upload_path(run), name=run.file_name, organisation=organisation, formats=("csv", "xlsx")
+    )
+    status = ImportRun.Status.REJECTED if outcome.problems else ImportRun.Status.APPLIED
+    import_run_record(run=run, outcome=outcome, status=status)
+    upload_path(run).unlink(missing_ok=True)
+    return run
+
+
+def import_run_cancel(*, run: ImportRun) -> ImportRun:
+    upload_path(run).unlink(missing_ok=True)
+    run.status = ImportRun.Status.CANCELLED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    return run
+
+
+def copy_to_upload(source: Path, run: ImportRun) -> None:
+    shutil.copyfile(source, upload_path(run))
