@@ -16,6 +16,8 @@ import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from convergence.organisations.oidc_config import form_action_origins, parse_oidc_providers
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -76,6 +78,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.openid_connect",
     "rules.apps.AutodiscoverRulesConfig",
@@ -107,6 +110,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Agency members and account managers must set up TOTP before using the app.
+    "convergence.organisations.middleware.mfa_required_middleware",
+    "convergence.organisations.middleware.SecurityEventMiddleware",
 ]
 
 ROOT_URLCONF = "convergence.urls"
@@ -210,8 +217,10 @@ if env_bool("HTTPS"):
     SECURE_HSTS_SECONDS = 31536000
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# OpenID Connect providers (ProConnect, Pro Santé Connect): JSON list, see organisations/oidc_config.py.
+OIDC_PROVIDERS = parse_oidc_providers(os.environ.get("OIDC_PROVIDERS", ""))
 # An OpenID Connect login POSTs to us and is redirected to the provider: allow its origin.
-OIDC_FORM_ACTION_ORIGINS = env_list("OIDC_FORM_ACTION_ORIGINS")
+OIDC_FORM_ACTION_ORIGINS = env_list("OIDC_FORM_ACTION_ORIGINS") + form_action_origins(OIDC_PROVIDERS)
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -237,7 +246,22 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Convergence"
-SOCIALACCOUNT_PROVIDERS: dict = {"openid_connect": {"APPS": []}}
+SOCIALACCOUNT_PROVIDERS: dict = {"openid_connect": {"APPS": OIDC_PROVIDERS, "OAUTH_PKCE_ENABLED": True}}
+ACCOUNT_ADAPTER = "convergence.organisations.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "convergence.organisations.adapters.SocialAccountAdapter"
+# Open sign-up (an account with no organisation sees nothing until invited); "0" = invitations only.
+ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", True)
+# Lockout: after 5 failed logins on one address (existing or not) within 15 minutes, that
+# address is refused for the rest of the window, with the same message either way.
+ACCOUNT_RATE_LIMITS = {"login_failed": os.environ.get("LOGIN_FAILED_RATE_LIMIT", "20/m/ip,5/900s/key")}
+if TESTING:
+    # The whole suite logs in from 127.0.0.1 many times a minute.
+    ACCOUNT_RATE_LIMITS["login"] = "1000/m/ip"
+# Agency members and account managers must set up TOTP (organisations/middleware.py). Off by
+# default under tests so other apps' tests need no authenticator; tests/organisations turn it on.
+MFA_REQUIRED_FOR_SENSITIVE_ROLES = env_bool("MFA_REQUIRED", not TESTING)
+USERSESSIONS_TRACK_ACTIVITY = True
+INVITATION_TTL_DAYS = int(os.environ.get("INVITATION_TTL_DAYS", "7"))
 
 MAILERS = {
     "default": {
@@ -245,6 +269,10 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "convergence@localhost")
+# Absolute address of the site, for links in e-mails sent outside a request (reminders).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Campaign deadline reminders go out this many days before a campaign closes.
+CAMPAIGN_REMINDER_DAYS = [int(d) for d in env_list("CAMPAIGN_REMINDER_DAYS", "14,3")]
 
 CACHES = {
     "default": (
