@@ -1,0 +1,195 @@
+"""SVG charts of the report, drawn with matplotlib (shared by pages, HTML and PDF files).
+
+Readable without colour: every series has its own hatch pattern or marker, every bar carries
+its value as text, and each chart is shown next to a table with the same numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+
+# Text stays text in the SVG (selectable, translatable, uses the page's font).
+matplotlib.rcParams.update(
+    {
+        "svg.fonttype": "none",
+        "font.family": ["Marianne", "DejaVu Sans", "sans-serif"],
+        "font.size": 9,
+        "svg.hashsalt": "convergence",  # stable ids: the same report gives the same SVG
+    }
+)
+
+HATCHES = ["", "///", "...", "xxx", "\\\\\\", "ooo", "---", "+++"]
+GREYS = ["#000091", "#6a6af4", "#b1b1f9", "#e3e3fd", "#313178", "#8585f6", "#cacafb", "#f5f5fe"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p"]
+LINESTYLES = ["-", "--", "-.", ":"]
+
+
+def _svg(fig, title: str) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    # Accessible name for the image; the data table next to it carries the numbers.
+    title_text = title.replace("&", "&amp;").replace("<", "&lt;")
+    svg = re.sub(r"<svg ", f'<svg role="img" aria-label="{title_text}" ', svg, count=1)
+    return svg
+
+
+def _height(n: int) -> float:
+    return max(1.6, 0.38 * n + 0.8)
+
+
+def reached_rate_chart(report: dict[str, Any]) -> str:
+    axes = list(report["axes"])
+    labels = [a["code"] for a in axes][::-1]
+    values = [(a["reached_rate"] or 0) * 100 for a in axes][::-1]
+    fig, ax = plt.subplots(figsize=(6.2, _height(len(axes))))
+    bars = ax.barh(labels, values, color="#000091", edgecolor="black", hatch="///")
+    for bar, a in zip(bars, axes[::-1], strict=True):
+        text = (
+            _("suppressed")
+            if a["suppressed"]
+            else ("—" if a["reached_rate"] is None else f"{bar.get_width():.0f} %")
+        )
+        ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, text, va="center")
+    threshold = report.get("threshold")
+    if threshold is not None:
+        ax.axvline(threshold * 100, color="black", linestyle="--", linewidth=1)
+        ax.text(
+            threshold * 100,
+            len(axes) - 0.4,
+            _("threshold %(value)s %%") % {"value": round(threshold * 100)},
+            ha="center",
+            fontsize=8,
+        )
+    ax.set_xlim(0, 112)
+    ax.set_xlabel(_("expected level reached (% of subjects with an expected level)"))
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig, _("Expected level reached, per axis"))
+
+
+def mean_level_chart(report: dict[str, Any], scale: list[int]) -> str:
+    axes = report["axes"]
+    labels = [a["code"] for a in axes][::-1]
+    values = [a["mean_level"] or 0 for a in axes][::-1]
+    fig, ax = plt.subplots(figsize=(6.2, _height(len(axes))))
+    bars = ax.barh(labels, values, color="#e3e3fd", edgecolor="black", hatch="...")
+    for bar, a in zip(bars, axes[::-1], strict=True):
+        text = (
+            _("suppressed")
+            if a["suppressed"]
+            else ("—" if a["mean_level"] is None else f"{a['mean_level']:.2f}")
+        )
+        ax.text(bar.get_width() + 0.03, bar.get_y() + bar.get_height() / 2, text, va="center")
+    ax.set_xlim(scale[0] if scale else 0, (scale[-1] if scale else 3) + 0.4)
+    ax.set_xlabel(_("mean level"))
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig, _("Mean level, per axis"))
+
+
+def distribution_chart(report: dict[str, Any], scale: list[int]) -> str:
+    axes = [a for a in report["axes"] if a["distribution"]][::-1]
+    fig, ax = plt.subplots(figsize=(6.2, _height(len(axes)) + 0.4))
+    left = [0.0] * len(axes)
+    for i, level in enumerate(scale):
+        shares = [
+            (a["distribution"].get(str(level), 0) / a["answered"] * 100) if a["answered"] else 0 for a in axes
+        ]
+        ax.barh(
+            [a["code"] for a in axes],
+            shares,
+            left=left,
+            color=GREYS[i % len(GREYS)],
+            edgecolor="black",
+            hatch=HATCHES[i % len(HATCHES)],
+            label=_("level %(level)s") % {"level": level},
+        )
+        for y, (start, share) in enumerate(zip(left, shares, strict=True)):
+            if share >= 8:
+                ax.text(
+                    start + share / 2,
+                    y,
+                    f"{share:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"},
+                )
+        left = [a + b for a, b in zip(left, shares, strict=True)]
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(_("share of answers (%)"))
+    ax.legend(ncols=len(scale), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig, _("Distribution of levels, per axis"))
+
+
+def groups_chart(groups: list[dict[str, Any]], title: str) -> str:
+    shown = [g for g in groups if g["subjects"] is not None][::-1]
+    fig, ax = plt.subplots(figsize=(6.2, _height(len(shown))))
+    bars = ax.barh(
+        [g["name"][:40] for g in shown],
+        [g["subjects"] for g in shown],
+        color="#6a6af4",
+        edgecolor="black",
+        hatch="xxx",
+    )
+    for bar in bars:
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {bar.get_width():.0f}", va="center")
+    ax.set_xlabel(_("subjects"))
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig, title)
+
+
+def projection_chart(report: dict[str, Any]) -> str:
+    fig, ax = plt.subplots(figsize=(6.2, 3.4))
+    drawn = 0
+    for i, a in enumerate(report["axes"]):
+        if not a["projection"]:
+            continue
+        years = [p["date"][:4] for p in a["projection"]]
+        rates = [(p["reached_rate"] or 0) * 100 for p in a["projection"]]
+        ax.plot(
+            years,
+            rates,
+            marker=MARKERS[i % len(MARKERS)],
+            linestyle=LINESTYLES[i % len(LINESTYLES)],
+            color="black" if i % 2 else "#000091",
+            label=a["code"],
+        )
+        ax.annotate(a["code"], (years[-1], rates[-1]), textcoords="offset points", xytext=(4, 0), fontsize=7)
+        drawn += 1
+    ax.set_ylim(0, 105)
+    ax.set_ylabel(_("expected level reached (%)"))
+    if drawn:
+        ax.legend(ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, fontsize=7)
+    else:
+        ax.text(0.5, 0.5, _("No milestone declared"), ha="center", transform=ax.transAxes)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig, _("Projected share reaching the expected level, per 31 December"))
+
+
+def report_charts(report: dict[str, Any]) -> dict[str, str]:
+    scale = sorted(int(k) for a in report["axes"] if a["distribution"] for k in a["distribution"])
+    scale = sorted(set(scale)) or [0, 1, 2, 3]
+    groups = report.get("families") if report["scope"] == "services" else report.get("categories")
+    title = (
+        _("Subjects per family (common core)")
+        if report["scope"] == "services"
+        else _("Products per category")
+    )
+    return {
+        "reached": reached_rate_chart(report),
+        "mean": mean_level_chart(report, scale),
+        "distribution": distribution_chart(report, scale),
+        "groups": groups_chart(groups or [], title),
+        "projection": projection_chart(report),
+    }

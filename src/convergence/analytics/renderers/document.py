@@ -1,0 +1,60 @@
+"""The human report: an HTML document (cover, key figures, charts beside their tables) and its PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+
+from convergence.lib.regions import region_name
+
+from .charts import report_charts
+
+FONT_FILES = {
+    ("normal", 400): "dsfr/dist/fonts/Marianne-Regular.woff2",
+    ("normal", 700): "dsfr/dist/fonts/Marianne-Bold.woff2",
+    ("italic", 400): "dsfr/dist/fonts/Marianne-Regular_Italic.woff2",
+}
+
+
+def font_faces() -> str:
+    """@font-face rules pointing at django-dsfr's Marianne files (DejaVu Sans as the fallback)."""
+    rules = []
+    for (style, weight), static_path in FONT_FILES.items():
+        found = finders.find(static_path)
+        if found:
+            uri = Path(found).resolve().as_uri()
+            rules.append(
+                f'@font-face {{ font-family: "Marianne"; font-style: {style}; font-weight: {weight}; '
+                f'src: url("{uri}") format("woff2"); }}'
+            )
+    return "\n".join(rules)
+
+
+def report_context(report: dict[str, Any], context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the report templates need: the report, its charts, and labels around it."""
+    groups = report.get("families") if report["scope"] == "services" else report.get("categories")
+    scale = next((list(a["distribution"]) for a in report["axes"] if a["distribution"]), [])
+    return {
+        "scale": scale,
+        "blocker_names": {},
+        "report": report,
+        "charts": report_charts(report),
+        "groups": groups or [],
+        "region_name": region_name(report.get("region")),
+        **(context or {}),
+    }
+
+
+def render_html(report: dict[str, Any], *, context: dict[str, Any] | None = None) -> str:
+    ctx = report_context(report, context)
+    ctx["font_faces"] = font_faces()
+    return render_to_string("analytics/report_document.html", ctx)
+
+
+def render_pdf(report: dict[str, Any], *, context: dict[str, Any] | None = None) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=render_html(report, context=context)).write_pdf()
