@@ -297,6 +297,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # API (convergence.api): personal access tokens or the session, one error format, a rate per token.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "convergence.api.authentication.PersonalTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["convergence.api.permissions.IsMember"],
+    "EXCEPTION_HANDLER": "convergence.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["convergence.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_token": os.environ.get("API_RATE", "100000/hour" if TESTING else "1200/hour")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Convergence API",

@@ -1,4 +1,45 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from . import pages, views
 
 app_name = "api"
-urlpatterns: list = []
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("referentials", views.ReferentialViewSet, basename="referential")
+router.register("organisations", views.OrganisationViewSet, basename="organisation")
+router.register("subjects", views.SubjectViewSet, basename="subject")
+router.register("campaigns", views.CampaignViewSet, basename="campaign")
+router.register("assessments", views.AssessmentViewSet, basename="assessment")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("jetons/", pages.token_list, name="tokens"),
+    path("jetons/<int:pk>/revoquer/", pages.token_revoke, name="token_revoke"),
+    path("", include(router.urls)),
+]
+
+ACCESS_POLICY = {
+    "schema": "public",
+    "docs": "public",
+    "redoc": "public",
+    "tokens": "authenticated",
+    "token_revoke": "authenticated",
+    "referential-list": "token",
+    "referential-detail": "token",
+    "organisation-list": "token",
+    "organisation-detail": "token",
+    "subject-list": "token",
+    "subject-detail": "token",
+    "campaign-list": "token",
+    "campaign-detail": "token",
+    "campaign-report": "token",
+    "assessment-list": "token",
+    "assessment-detail": "token",
+    "assessment-answer": "token",
+    "assessment-submit": "token",
+}

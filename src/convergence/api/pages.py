@@ -1,0 +1,43 @@
+"""Pages where a user manages their personal access tokens."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from convergence.organisations.access import acting_organisation
+
+from . import services
+from .forms import TokenForm
+from .models import PersonalAccessToken
+
+
+@login_required
+def token_list(request):
+    organisation = acting_organisation(request)
+    created_token = None
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and organisation is not None and form.is_valid():
+        _token, created_token = services.token_create(
+            user=request.user,
+            organisation=organisation,
+            name=form.cleaned_data["name"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+        )
+        form = TokenForm()
+    tokens = PersonalAccessToken.objects.filter(user=request.user).select_related("organisation")
+    return render(
+        request,
+        "api/tokens.html",
+        {"form": form, "tokens": tokens, "created_token": created_token, "organisation": organisation},
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    token = get_object_or_404(PersonalAccessToken, pk=pk, user=request.user)
+    services.token_revoke(token=token)
+    messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+    return redirect("api:tokens")

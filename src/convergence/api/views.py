@@ -1,0 +1,276 @@
+"""REST API: thin views over the selectors (reads) and the service functions (writes).
+
+Every read is scoped by the acting organisation (the token's): another organisation's object
+answers 404. Assessment writes use optimistic concurrency: the assessment's ETag is its
+version; a write must send `If-Match` (428 without it) and is refused with 412 when stale.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from convergence.assessments import services as assessment_services
+from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign
+from convergence.assessments.validation import AnswerInput, MilestoneInput
+from convergence.catalog import services as catalog_services
+from convergence.organisations.access import (
+    acting_organisation,
+    is_agency,
+    organisations_visible_to,
+    subjects_editable_by,
+    subjects_visible_to,
+)
+from convergence.referential.enums import ReferentialStatus
+from convergence.referential.models import Referential
+
+from . import serializers
+from .exceptions import PreconditionFailed, PreconditionRequired, errors_response
+from .filters import AssessmentFilter, SubjectFilter
+
+ERRORS = OpenApiResponse(
+    serializers.ErrorsSerializer, description='{"errors": [{"field": ..., "message": ...}]}'
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The assessment's ETag (its version), as returned by GET",
+)
+
+
+def _org(request: Request):
+    return acting_organisation(request._request)
+
+
+class ReferentialViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = serializers.ReferentialSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"[a-z0-9][a-z0-9.-]*"
+
+    def get_queryset(self) -> QuerySet[Referential]:
+        queryset = Referential.objects.prefetch_related("axes", "blocker_categories").order_by("code")
+        if not is_agency(_org(self.request)):
+            queryset = queryset.filter(status=ReferentialStatus.PUBLISHED)
+        return queryset
+
+
+class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = serializers.OrganisationSerializer
+    filterset_fields = ["kind", "region"]
+
+    def get_queryset(self):
+        return organisations_visible_to(_org(self.request)).order_by("code")
+
+
+class SubjectViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Products and regional services: read what the organisation may see, write its own."""
+
+    serializer_class = serializers.SubjectSerializer
+    filterset_class = SubjectFilter
+
+    def get_queryset(self):
+        organisation = _org(self.request)
+        if self.action in ("update", "partial_update"):
+            queryset = subjects_editable_by(organisation)
+        else:
+            queryset = subjects_visible_to(organisation)
+        return queryset.select_related("organisation").order_by("code")
+
+    def perform_create(self, serializer):
+        organisation = _org(self.request)
+        if not self.request.user.has_perm("catalog.add_subject", organisation):
+            raise PermissionDenied("only members of a vendor, ARS or GRADeS declare subjects")
+        data = dict(serializer.validated_data)
+        serializer.instance = catalog_services.subject_create(organisation=organisation, **data)
+
+    def perform_update(self, serializer):
+        if not self.request.user.has_perm("catalog.change_subject", serializer.instance):
+            raise PermissionDenied()
+        serializer.instance = catalog_services.subject_update(
+            subject=serializer.instance, **dict(serializer.validated_data)
+        )
+
+
+class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = serializers.CampaignSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    filterset_fields = ["status", "scope"]
+    queryset = Campaign.objects.select_related("referential").order_by("-opens_on", "code")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("scope", str, enum=["services", "products"], required=True),
+            OpenApiParameter("region", str, required=False),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def report(self, request, code=None):
+        """The campaign report (contract section 5). The agency reads it in full; others get the
+        public (small-cell suppressed) figures."""
+        from convergence.analytics.engine import ReportError, report_as_dict
+
+        campaign = self.get_object()
+        scope = request.query_params.get("scope", "")
+        region = request.query_params.get("region") or None
+        public = not is_agency(_org(request))
+        try:
+            data = report_as_dict(campaign=campaign.code, scope=scope, region=region, public=public)
+        except ReportError as error:
+            field, _sep, message = str(error).partition(": ")
+            return errors_response([{"field": field or None, "message": message or str(error)}], 400)
+        return Response(data)
+
+
+def _etag(assessment: Assessment) -> str:
+    return f'"{assessment.version}"'
+
+
+def _expected_version(request: Request) -> int:
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired
+    value = header.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    value = value.strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed
+    return int(value)
+
+
+class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = serializers.AssessmentSerializer
+    filterset_class = AssessmentFilter
+
+    def get_queryset(self):
+        visible = subjects_visible_to(_org(self.request))
+        return (
+            Assessment.objects.filter(subject__in=visible)
+            .select_related("campaign", "subject")
+            .prefetch_related(
+                Prefetch(
+                    "answers", queryset=Answer.objects.select_related("axis").order_by("axis__position")
+                ),
+                "answers__milestones",
+                Prefetch(
+                    "answers__answer_blockers", queryset=AnswerBlocker.objects.select_related("category")
+                ),
+            )
+            .order_by("campaign__code", "subject__code")
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = f'"{response.data["version"]}"'
+        return response
+
+    def _editable(self, pk) -> Assessment:
+        # Only the organisation's own subjects are writable; anything else is not found.
+        editable = subjects_editable_by(_org(self.request))
+        return get_object_or_404(
+            Assessment.objects.select_related("campaign__referential", "subject"), pk=pk, subject__in=editable
+        )
+
+    def _conflict(self, error: Exception) -> Response:
+        if isinstance(error, assessment_services.AssessmentConflict):
+            return errors_response(
+                [{"field": None, "message": str(error)}], status.HTTP_412_PRECONDITION_FAILED
+            )
+        if isinstance(error, assessment_services.AnswerInvalid):
+            return errors_response(
+                [{"field": p.field or None, "message": p.message} for p in error.problems], 400
+            )
+        if isinstance(error, assessment_services.AssessmentReadOnly):
+            return errors_response([{"field": None, "message": str(error)}], status.HTTP_409_CONFLICT)
+        if isinstance(error, assessment_services.SubmissionIncomplete):
+            return errors_response([{"field": "answers", "message": str(error)}], 400)
+        return errors_response([{"field": None, "message": str(error)}], 400)
+
+    @extend_schema(
+        request=serializers.AnswerWriteSerializer,
+        parameters=[IF_MATCH, OpenApiParameter("axis", str, OpenApiParameter.PATH)],
+        responses={
+            200: serializers.AssessmentSerializer,
+            400: ERRORS,
+            404: ERRORS,
+            409: ERRORS,
+            412: ERRORS,
+            428: ERRORS,
+        },
+    )
+    @action(detail=True, methods=["put"], url_path=r"answers/(?P<axis>[A-Z0-9_-]+)")
+    def answer(self, request, pk=None, axis=None):
+        """Create or replace the answer on one axis (level or not applicable, comment, the whole
+        trajectory, the whole set of blockers)."""
+        assessment = self._editable(pk)
+        expected = _expected_version(request)
+        if expected != assessment.version:
+            raise PreconditionFailed
+        body = serializers.AnswerWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        answer = AnswerInput(
+            axis=axis,
+            level=data.get("level"),
+            not_applicable=data["not_applicable"],
+            not_applicable_reason=data["not_applicable_reason"],
+            comment=data["comment"],
+            milestones=tuple(
+                MilestoneInput(level=m["level"], due_on=m["due_on"]) for m in data["milestones"]
+            ),
+            blockers=tuple(data["blockers"]),
+        )
+        try:
+            assessment_services.answer_save(
+                assessment=assessment, answer=answer, expected_version=expected, user=request.user
+            )
+        except (assessment_services.AssessmentError, DjangoValidationError) as error:
+            return self._conflict(error)
+        fresh = self.get_queryset().get(pk=assessment.pk)
+        return Response(self.get_serializer(fresh).data, headers={"ETag": _etag(fresh)})
+
+    @extend_schema(
+        request=None,
+        parameters=[IF_MATCH],
+        responses={
+            200: serializers.AssessmentSerializer,
+            400: ERRORS,
+            404: ERRORS,
+            409: ERRORS,
+            412: ERRORS,
+            428: ERRORS,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Submit the assessment for review: every applicable axis must be answered."""
+        assessment = self._editable(pk)
+        expected = _expected_version(request)
+        if expected != assessment.version:
+            raise PreconditionFailed
+        try:
+            assessment_services.assessment_submit(
+                assessment=assessment, expected_version=expected, user=request.user
+            )
+        except assessment_services.AssessmentError as error:
+            return self._conflict(error)
+        fresh = self.get_queryset().get(pk=assessment.pk)
+        return Response(self.get_serializer(fresh).data, headers={"ETag": _etag(fresh)})
