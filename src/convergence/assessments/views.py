@@ -1,0 +1,546 @@
+"""Questionnaire, fiche (HTML and PDF), list of my assessments, agency review.
+
+Every view looks the assessment up through `selectors.get_assessment_or_404` with the acting
+organisation: another organisation's assessment answers 404, for reads and writes alike.
+Writes call the services, which check permissions, status and the version the page was
+based on (optimistic concurrency).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from convergence.organisations.access import acting_organisation
+from convergence.organisations.rules import is_agency_analyst
+
+from . import pdf, selectors, services
+from .charts import CURRENT_STYLE, EXPECTED_STYLE, MILESTONE_STYLE, RadarSeries, radar_svg
+from .enums import EDITABLE_STATUSES, AssessmentStatus
+from .forms import (
+    AssessmentFilterForm,
+    ReturnForm,
+    ReviewFilterForm,
+    answer_input_from_post,
+    milestone_views,
+    problems_by_field,
+    version_from,
+)
+from .models import Campaign, Evidence
+from .validation import ReferentialContext
+
+PAGE_SIZE = 25
+BLANK_MILESTONE_ROWS = 1
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _can_edit(request: HttpRequest, assessment) -> bool:
+    return assessment.status in EDITABLE_STATUSES and request.user.has_perm(
+        "assessments.change_assessment", assessment
+    )
+
+
+def _editable_or_404(request: HttpRequest, pk: int):
+    return selectors.get_assessment_or_404(acting_organisation(request), pk, for_edit=True)
+
+
+def _questionnaire_context(request: HttpRequest, assessment, questionnaire, **extra: Any) -> dict[str, Any]:
+    editable = _can_edit(request, assessment)
+    return {
+        "assessment": assessment,
+        "questionnaire": questionnaire,
+        "editable": editable,
+        "blank_rows": range(BLANK_MILESTONE_ROWS),
+        "evidence_max_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),
+        "progress_answered": questionnaire.answered_count,
+        "progress_total": questionnaire.applicable_count,
+        **extra,
+    }
+
+
+# --- Questionnaire ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    loaded = selectors.questionnaire_load(assessment, today=_today())
+    return render(
+        request, "assessments/questionnaire.html", _questionnaire_context(request, assessment, loaded)
+    )
+
+
+def _axis_response(
+    request: HttpRequest, assessment, code: str, *, status: int = 200, **changes: Any
+) -> HttpResponse:
+    """The axis fragment (htmx) plus the progress block, swapped out of band."""
+    context = ReferentialContext.from_referential(assessment.campaign.referential)
+    loaded = selectors.questionnaire_load(assessment, today=_today(), context=context, only_axis=code)
+    item = loaded.item(code)
+    if item is None:
+        raise Http404
+    for name, value in changes.items():
+        setattr(item, name, value)
+    counts = selectors.with_completion(
+        selectors.assessments_visible_to(acting_organisation(request)).filter(pk=assessment.pk),
+        today=_today(),
+    ).values("answered_count", "applicable_count")[0]
+    page = _questionnaire_context(
+        request,
+        assessment,
+        loaded,
+        item=item,
+        oob=True,
+        progress_answered=counts["answered_count"],
+        progress_total=counts["applicable_count"],
+    )
+    html = render_to_string("assessments/questionnaire.html#axis", page, request=request)
+    html += render_to_string("assessments/questionnaire.html#progress", page, request=request)
+    return HttpResponse(html, status=status)
+
+
+@login_required
+@require_POST
+def answer_save(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    assessment = _editable_or_404(request, pk)
+    context = ReferentialContext.from_referential(assessment.campaign.referential)
+    subject = assessment.subject
+    if code not in context.applicable_axes(subject.kind, subject.type_or_category):
+        raise Http404
+    answer = answer_input_from_post(code, request.POST, context)
+    version = version_from(request.POST)
+    anchor = reverse("assessments:questionnaire", args=[assessment.pk]) + f"#axis-{code}"
+    error_state: dict[str, Any] = {}
+    try:
+        if version is None:
+            raise services.AssessmentConflict
+        services.answer_save(
+            assessment=assessment, answer=answer, expected_version=version, user=request.user, context=context
+        )
+    except services.AnswerInvalid as error:
+        errors = problems_by_field(error.problems)
+        error_state = {
+            "level": answer.level if not isinstance(answer.level, str) else None,
+            "not_applicable": answer.not_applicable,
+            "not_applicable_reason": answer.not_applicable_reason,
+            "comment": answer.comment,
+            "milestones": milestone_views(answer, errors),
+            "blocker_ids": {context.blocker_codes[c] for c in answer.blockers if c in context.blocker_codes},
+            "errors": errors,
+        }
+    except services.AssessmentError as error:
+        if not request.htmx:
+            messages.error(request, str(error))
+            return redirect(anchor)
+        return _axis_response(request, assessment, code, notice=str(error))
+    if error_state:
+        if request.htmx:
+            return _axis_response(request, assessment, code, **error_state)
+        # Without JavaScript: the whole page again, with what was typed and the messages.
+        loaded = selectors.questionnaire_load(assessment, today=_today(), context=context)
+        item = loaded.item(code)
+        for name, value in error_state.items():
+            setattr(item, name, value)
+        page = _questionnaire_context(request, assessment, loaded, error_axis=code)
+        return render(request, "assessments/questionnaire.html", page, status=422)
+    if request.htmx:
+        return _axis_response(request, assessment, code, saved=True)
+    messages.success(request, _("Axis %(axis)s saved.") % {"axis": code})
+    return redirect(anchor)
+
+
+class _EvidenceSizeLimit(FileUploadHandler):
+    """Stop reading an upload as soon as it passes EVIDENCE_MAX_BYTES (the rest of the request
+    body is discarded, never held in memory nor written to disk)."""
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.received = 0
+        self.too_large = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > settings.EVIDENCE_MAX_BYTES:
+            self.too_large = True
+            if self.request is not None:
+                self.request.evidence_too_large = True  # type: ignore[attr-defined]
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+# A multipart request carries some form fields around the file: allow for them.
+EVIDENCE_REQUEST_OVERHEAD = 64 * 1024
+
+
+@csrf_exempt  # the CSRF check runs in _evidence_add, after the upload handlers are in place
+@login_required
+@require_POST
+def evidence_add(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    anchor = reverse("assessments:questionnaire", args=[pk]) + f"#axis-{code}"
+    if declared.isdigit() and int(declared) > settings.EVIDENCE_MAX_BYTES + EVIDENCE_REQUEST_OVERHEAD:
+        # Refused before reading the body. Ownership is still checked first (404 otherwise).
+        assessment = _editable_or_404(request, pk)
+        message = services.evidence_size_message(int(declared))
+        if request.htmx:
+            return _axis_response(request, assessment, code, notice=message, status=200)
+        messages.error(request, message)
+        return redirect(anchor)
+    request.upload_handlers.insert(0, _EvidenceSizeLimit(request))
+    return _evidence_add(request, pk, code)
+
+
+@csrf_protect
+def _evidence_add(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    assessment = _editable_or_404(request, pk)
+    anchor = reverse("assessments:questionnaire", args=[assessment.pk]) + f"#axis-{code}"
+    uploaded = request.FILES.get("file")
+    try:
+        if getattr(request, "evidence_too_large", False):
+            raise services.EvidenceRefused(services.evidence_size_message())
+        if uploaded is None:
+            raise services.EvidenceRefused(_("Choose a file to attach."))
+        version = version_from(request.POST)
+        if version is None:
+            raise services.AssessmentConflict
+        evidence = services.evidence_add(
+            assessment=assessment,
+            axis_code=code,
+            uploaded=uploaded,
+            expected_version=version,
+            user=request.user,
+        )
+    except services.AssessmentError as error:
+        if request.htmx:
+            return _axis_response(request, assessment, code, notice=str(error))
+        messages.error(request, str(error))
+        return redirect(anchor)
+    message = _("“%(name)s” attached.") % {"name": evidence.original_name}
+    if request.htmx:
+        return _axis_response(request, assessment, code, saved_message=message)
+    messages.success(request, message)
+    return redirect(anchor)
+
+
+def _evidence_or_404(assessment, evidence_pk: int) -> Evidence:
+    try:
+        return Evidence.objects.select_related("answer__axis", "answer__assessment").get(
+            pk=evidence_pk, answer__assessment=assessment
+        )
+    except Evidence.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileResponse:
+    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    evidence = _evidence_or_404(assessment, evidence_pk)
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def evidence_delete(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse:
+    assessment = _editable_or_404(request, pk)
+    evidence = _evidence_or_404(assessment, evidence_pk)
+    code = evidence.answer.axis.code
+    anchor = reverse("assessments:questionnaire", args=[assessment.pk]) + f"#axis-{code}"
+    try:
+        version = version_from(request.POST)
+        if version is None:
+            raise services.AssessmentConflict
+        services.evidence_delete(evidence=evidence, expected_version=version, user=request.user)
+    except services.AssessmentError as error:
+        if request.htmx:
+            return _axis_response(request, assessment, code, notice=str(error))
+        messages.error(request, str(error))
+        return redirect(anchor)
+    message = _("“%(name)s” removed.") % {"name": evidence.original_name}
+    if request.htmx:
+        return _axis_response(request, assessment, code, saved_message=message)
+    messages.success(request, message)
+    return redirect(anchor)
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _editable_or_404(request, pk)
+    target = reverse("assessments:questionnaire", args=[assessment.pk])
+    version = version_from(request.POST)
+    try:
+        if version is None:
+            raise services.AssessmentConflict
+        services.assessment_submit(assessment=assessment, expected_version=version, user=request.user)
+    except services.SubmissionIncomplete as error:
+        messages.error(request, str(error))
+        return redirect(target + f"#axis-{error.missing[0]}")
+    except services.AssessmentError as error:
+        messages.error(request, str(error))
+        return redirect(target)
+    messages.success(request, _("Assessment submitted: the agency will review it."))
+    return redirect(target)
+
+
+# --- Fiche -------------------------------------------------------------------------------------------
+
+
+def _fiche_context(assessment) -> dict[str, Any]:
+    today = _today()
+    loaded = selectors.questionnaire_load(assessment, today=today)
+    for item in loaded.items:
+        item.next_level = _next_level(item)
+    scored = [item for item in loaded.items if not item.not_applicable]
+    chart = radar_svg(
+        [item.code for item in scored],
+        [
+            RadarSeries(_("Current level"), [item.level for item in scored], **CURRENT_STYLE),
+            RadarSeries(_("Expected level"), [item.expected for item in scored], **EXPECTED_STYLE),
+            RadarSeries(
+                _("Next milestone"),
+                [item.next_level for item in scored],
+                **MILESTONE_STYLE,
+            ),
+        ],
+        scale_min=loaded.context.scale_min,
+        scale_max=loaded.context.scale_max,
+        description=_(
+            "Radar chart of the current, expected and next milestone levels per axis; "
+            "the same figures are in the table below."
+        ),
+    )
+    timeline = sorted(
+        (
+            {"axis": item.axis, "level": m.level, "due_on": m.due_on, "status": m.status}
+            for item in loaded.items
+            for m in item.milestones
+        ),
+        key=lambda row: (row["due_on"], row["axis"].position),
+    )
+    blockers = {c.pk: c for c in loaded.blocker_categories}
+    blocker_rows = [
+        {
+            "axis": item.axis,
+            "categories": [blockers[i] for i in sorted(item.blocker_ids) if i in blockers],
+            "comment": item.comment,
+        }
+        for item in loaded.items
+        if item.blocker_ids
+    ]
+    return {
+        "assessment": assessment,
+        "questionnaire": loaded,
+        "chart": chart,
+        "timeline": timeline,
+        "blocker_rows": blocker_rows,
+        "today": today,
+    }
+
+
+def _next_level(item) -> int | None:
+    """The first milestone not reached yet (late ones included: they are still the next step)."""
+    for milestone in item.milestones:
+        if milestone.status != "reached":
+            return milestone.level
+    return None
+
+
+@login_required
+@require_GET
+def fiche(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    return render(request, "assessments/fiche.html", _fiche_context(assessment))
+
+
+@login_required
+@require_GET
+def fiche_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    html = render_to_string("assessments/fiche_pdf.html", _fiche_context(assessment), request=request)
+    document = pdf.html_to_pdf(html, base_url=request.build_absolute_uri("/"))
+    response = HttpResponse(document, content_type="application/pdf")
+    filename = f"fiche-{assessment.subject.code}-{assessment.campaign.code}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Lists -------------------------------------------------------------------------------------------
+
+
+def _page(request: HttpRequest, queryset) -> Any:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _querystring_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+@require_GET
+def assessment_list(request: HttpRequest) -> HttpResponse:
+    organisation = acting_organisation(request)
+    queryset = selectors.assessment_list(organisation, today=_today())
+    campaigns = Campaign.objects.filter(
+        assessments__in=selectors.assessments_editable_by(organisation)
+    ).distinct()
+    form = AssessmentFilterForm(request.GET or None, campaigns=campaigns)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["campaign"]:
+            queryset = queryset.filter(campaign__code=data["campaign"])
+        if data["status"]:
+            queryset = queryset.filter(status=data["status"])
+        if data["q"]:
+            queryset = queryset.filter(subject__name__icontains=data["q"])
+    return render(
+        request,
+        "assessments/list.html",
+        {"form": form, "page_obj": _page(request, queryset), "query": _querystring_without_page(request)},
+    )
+
+
+def _require_reviewer(request: HttpRequest) -> None:
+    organisation = acting_organisation(request)
+    if organisation is None or not organisation.is_agency or not is_agency_analyst(request.user):
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    _require_reviewer(request)
+    today = _today()
+    queryset = selectors.review_queue(acting_organisation(request), today=today)
+    form = ReviewFilterForm(request.GET or None, campaigns=Campaign.objects.all())
+    status = AssessmentStatus.SUBMITTED
+    if form.is_valid():
+        data = form.cleaned_data
+        status = data["status"] if "status" in request.GET else AssessmentStatus.SUBMITTED
+        if data["campaign"]:
+            queryset = queryset.filter(campaign__code=data["campaign"])
+        if data["region"]:
+            queryset = selectors.filter_by_region(queryset, data["region"])
+        if data["type_or_category"]:
+            queryset = queryset.filter(subject__type_or_category=data["type_or_category"].strip())
+        if data["q"]:
+            queryset = queryset.filter(subject__name__icontains=data["q"])
+        if data["late"]:
+            queryset = queryset.filter(has_late=True)
+    elif not request.GET:
+        form = ReviewFilterForm(
+            initial={"status": AssessmentStatus.SUBMITTED}, campaigns=Campaign.objects.all()
+        )
+    if status:
+        queryset = queryset.filter(status=status)
+    return render(
+        request,
+        "assessments/review_queue.html",
+        {"form": form, "page_obj": _page(request, queryset), "query": _querystring_without_page(request)},
+    )
+
+
+@login_required
+@require_GET
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    _require_reviewer(request)
+    return render(
+        request,
+        "assessments/review.html",
+        _review_context(assessment, ReturnForm(initial={"version": assessment.version})),
+    )
+
+
+def _review_context(assessment, return_form: ReturnForm) -> dict[str, Any]:
+    loaded = selectors.questionnaire_load(assessment, today=_today())
+    previous = selectors.previous_assessment(assessment)
+    previous_answers = selectors.answers_by_axis_code(previous)
+    blockers = {c.pk: c for c in loaded.blocker_categories}
+    rows = [
+        {
+            "item": item,
+            "blockers": [blockers[i] for i in sorted(item.blocker_ids) if i in blockers],
+            "previous": previous_answers.get(item.code),
+        }
+        for item in loaded.items
+    ]
+    return {
+        "assessment": assessment,
+        "questionnaire": loaded,
+        "rows": rows,
+        "previous": previous,
+        "return_form": return_form,
+    }
+
+
+@login_required
+@require_POST
+def validate(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    _require_reviewer(request)
+    version = version_from(request.POST)
+    try:
+        if version is None:
+            raise services.AssessmentConflict
+        services.assessment_validate(assessment=assessment, expected_version=version, user=request.user)
+    except services.AssessmentError as error:
+        messages.error(request, str(error))
+        return redirect("assessments:review", pk=assessment.pk)
+    messages.success(request, _("Assessment of %(subject)s validated.") % {"subject": assessment.subject})
+    return redirect("assessments:review_queue")
+
+
+@login_required
+@require_POST
+def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    _require_reviewer(request)
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.assessment_return(
+                assessment=assessment,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+                user=request.user,
+            )
+        except services.AssessmentError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("Assessment of %(subject)s returned.") % {"subject": assessment.subject}
+            )
+            return redirect("assessments:review_queue")
+    return render(request, "assessments/review.html", _review_context(assessment, form), status=422)
