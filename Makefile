@@ -36,7 +36,7 @@ install: $(BIN)/.installed
 
 run: install
 	$(BIN)/convergence migrate --noinput
-	$(BIN)/convergence demo
+	CONVERGENCE_DEMO=1 $(BIN)/convergence demo
 	@echo
 	@echo "Convergence is starting on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	@set -m; CONVERGENCE_DEMO=1 DEBUG=1 $(BIN)/convergence db_worker --queue-name '*' & worker=$$!; \
