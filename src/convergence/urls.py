@@ -13,6 +13,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("rapports/", include("convergence.analytics.urls")),
     path("echanges/", include("convergence.exchange.urls")),
     path("api/", include("convergence.api.urls")),
+    # Before allauth's: OpenID Connect callbacks that always verify the ID token signature.
+    path("comptes/oidc/", include("convergence.organisations.oidc_urls")),
     path("comptes/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
