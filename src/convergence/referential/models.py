@@ -28,14 +28,14 @@ class Bilingual(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.display_name
+
     @property
     def display_name(self) -> str:
         if self.name_en and (get_language() or "fr").startswith("en"):
             return self.name_en
         return self.name
-
-    def __str__(self) -> str:
-        return self.display_name
 
 
 class Referential(models.Model):
@@ -133,14 +133,14 @@ class AxisLevel(models.Model):
         ordering = ["axis", "value"]
         constraints = [models.UniqueConstraint(fields=["axis", "value"], name="axis_level_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.axis.code} {self.value}"
+
     @property
     def display_descriptor(self) -> str:
         if self.descriptor_en and (get_language() or "fr").startswith("en"):
             return self.descriptor_en
         return self.descriptor
-
-    def __str__(self) -> str:
-        return f"{self.axis.code} {self.value}"
 
 
 class BlockerCategory(Bilingual):
@@ -178,7 +178,9 @@ class ServiceType(Bilingual):
         ordering = ["referential", "family__position", "position"]
         verbose_name = _("service type")
         verbose_name_plural = _("service types")
-        constraints = [models.UniqueConstraint(fields=["referential", "code"], name="service_type_code_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["referential", "code"], name="service_type_code_unique")
+        ]
 
 
 class ProductCategory(Bilingual):
@@ -215,7 +217,9 @@ class Expectation(models.Model):
                 name="expectation_one_target",
             ),
             models.UniqueConstraint(
-                fields=["axis", "service_type"], condition=Q(service_type__isnull=False), name="expectation_type_unique"
+                fields=["axis", "service_type"],
+                condition=Q(service_type__isnull=False),
+                name="expectation_type_unique",
             ),
             models.UniqueConstraint(
                 fields=["axis", "product_category"],
