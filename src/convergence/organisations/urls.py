@@ -84,5 +84,7 @@ EXTERNAL_ACCESS_POLICY = {
     # Django
     "set_language": "public",
     "javascript-catalog": "public",
+    "admin:login": "public",
+    "admin:logout": "public",
     "admin:*": "staff",  # Django admin: staff accounts only (its own login)
 }

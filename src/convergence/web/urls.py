@@ -7,3 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accessibilite/", views.accessibility, name="accessibility"),
 ]
+
+ACCESS_POLICY = {"home": "public", "accessibility": "public"}
