@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -140,7 +141,7 @@ class ReferentialAdmin(RefreshHashMixin, DraftOnlyMixin, admin.ModelAdmin):
                 "objects": queryset,
                 "action": action,
                 "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
             },
         )
 

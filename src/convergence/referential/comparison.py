@@ -143,14 +143,16 @@ def referential_compare(before: Referential, after: Referential) -> Comparison:
         if previous is None:
             result.targets_added.append((key[0], _brief(target)))
             continue
-        changes = []
+        expectation_changes: list[ExpectationChange] = []
         for code in axis_order:
             was = (code in previous["expected"], previous["expected"].get(code))
             now = (code in target["expected"], target["expected"].get(code))
             if was != now:
-                changes.append(ExpectationChange(code, was, now))
-        if changes:
-            result.expectations_changed.append(TargetChanges(key[0], key[1], _name(target), changes))
+                expectation_changes.append(ExpectationChange(code, was, now))
+        if expectation_changes:
+            result.expectations_changed.append(
+                TargetChanges(key[0], key[1], _name(target), expectation_changes)
+            )
     result.targets_removed = [
         (key[0], _brief(target)) for key, target in old_targets.items() if key not in new_targets
     ]

@@ -29,7 +29,7 @@ class StatusFilterForm(forms.Form):
         statuses = [(value, label) for value, label in ReferentialStatus.choices]
         if not show_drafts:
             statuses = [(value, label) for value, label in statuses if value != ReferentialStatus.DRAFT]
-        self.fields["status"].choices = [("", _("All statuses")), *statuses]
+        self.fields["status"].choices = [("", _("All statuses")), *statuses]  # type: ignore[attr-defined]
 
 
 class CompareForm(forms.Form):
@@ -38,8 +38,8 @@ class CompareForm(forms.Form):
 
     def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["a"].choices = choices
-        self.fields["b"].choices = choices
+        self.fields["a"].choices = choices  # type: ignore[attr-defined]
+        self.fields["b"].choices = choices  # type: ignore[attr-defined]
 
     def clean(self):
         data = super().clean()
