@@ -1,0 +1,91 @@
+"""Filters of the dashboards and the publication form."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from convergence.assessments.models import Campaign
+from convergence.lib.regions import REGION_CHOICES
+from convergence.referential.models import ProductCategory, ServiceType
+
+from .engine import DEFAULT_MIN_CELL
+
+SCOPE_CHOICES = [("services", _("Regional services")), ("products", _("Products"))]
+
+
+def campaign_choices() -> list[tuple[str, str]]:
+    return [(c.code, f"{c.title} ({c.code})") for c in Campaign.objects.order_by("-closes_on", "code")]
+
+
+class DashboardFilterForm(forms.Form):
+    campaign = forms.ChoiceField(label=_("Campaign"))
+    scope = forms.ChoiceField(label=_("Scope"), choices=SCOPE_CHOICES, initial="services")
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    category = forms.ChoiceField(label=_("Type or category"), required=False)
+    compare_with = forms.ChoiceField(label=_("Compare with the campaign"), required=False)
+
+    def __init__(self, *args, fixed_region: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        campaigns = campaign_choices()
+        self.fields["campaign"].choices = campaigns
+        if campaigns and not self.is_bound:
+            self.initial.setdefault("campaign", campaigns[0][0])
+        self.fields["compare_with"].choices = [("", _("No comparison")), *campaigns]
+        self.fixed_region = fixed_region
+        if fixed_region:
+            # A region member sees its own region (beside the national figures): no choice.
+            self.fields["region"].choices = [(c, n) for c, n in REGION_CHOICES if c == fixed_region]
+            self.fields["region"].initial = fixed_region
+            self.fields["region"].disabled = True
+        else:
+            self.fields["region"].choices = [("", _("National")), *REGION_CHOICES]
+        services = [(t.code, f"{t.name}") for t in ServiceType.objects.order_by("name").distinct()]
+        products = [(c.code, f"{c.name}") for c in ProductCategory.objects.order_by("name").distinct()]
+        seen: set[str] = set()
+        choices = [("", _("All"))]
+        for code, name in [*services, *products]:
+            if code not in seen:
+                seen.add(code)
+                choices.append((code, f"{name} ({code})"))
+        self.fields["category"].choices = choices
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "fr-select")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("compare_with") and data.get("compare_with") == data.get("campaign"):
+            self.add_error("compare_with", _("Choose another campaign than the one shown."))
+        return data
+
+
+class PublishForm(forms.Form):
+    campaign = forms.ChoiceField(label=_("Campaign"))
+    scope = forms.ChoiceField(label=_("Scope"), choices=SCOPE_CHOICES)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    min_cell = forms.IntegerField(
+        label=_("Smallest group shown (K)"),
+        min_value=2,
+        max_value=100,
+        initial=DEFAULT_MIN_CELL,
+        help_text=_("Groups of fewer subjects than this are suppressed in the published figures."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].choices = campaign_choices()
+        self.fields["region"].choices = [("", _("National")), *REGION_CHOICES]
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("class", "fr-input" if name == "min_cell" else "fr-select")
+
+
+class ObservatoryFilterForm(forms.Form):
+    campaign = forms.ChoiceField(label=_("Campaign"), required=False)
+    scope = forms.ChoiceField(label=_("Scope"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].choices = [("", _("All")), *campaign_choices()]
+        self.fields["scope"].choices = [("", _("All")), *SCOPE_CHOICES]
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "fr-select")

@@ -1,0 +1,274 @@
+"""Dashboards (agency, regions), vendor benchmark, publication and the public observatory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRefresh
+
+from convergence.assessments.models import Campaign
+from convergence.lib.regions import REGIONS, region_name
+from convergence.organisations.access import acting_organisation, is_agency
+from convergence.organisations.enums import OrganisationKind
+from convergence.organisations.models import Organisation
+
+from . import services
+from .benchmark import BENCHMARK_MIN_GROUP, benchmark_compute
+from .dashboards import DashboardParams
+from .engine import ReportError, ReportParams, report_compute
+from .enums import RunStatus
+from .forms import DashboardFilterForm, ObservatoryFilterForm, PublishForm
+from .models import PublishedReport, ReportRun
+from .renderers import CONTENT_TYPES, EXTENSIONS
+from .renderers import render as render_file
+from .renderers.document import report_context
+from .renderers.files import render_csv_table
+from .renderers.tables import report_tables
+from .selectors import report_labels
+
+SCHEMA_PATH = Path(__file__).parent / "schema" / "convergence-report-1.schema.json"
+PAGE_SIZE = 20
+
+
+def _dashboard_region(organisation: Organisation | None) -> str | None:
+    """None for the agency (every region); the region of an ARS or GRADeS; else no dashboard."""
+    if is_agency(organisation):
+        return None
+    if organisation is not None and organisation.kind in (OrganisationKind.ARS, OrganisationKind.GRADES):
+        return organisation.region
+    raise PermissionDenied
+
+
+def _dashboard_params(request: HttpRequest, organisation: Organisation | None):
+    fixed_region = _dashboard_region(organisation)
+    form = DashboardFilterForm(request.GET or None, fixed_region=fixed_region)
+    if request.GET and form.is_valid():
+        data = form.cleaned_data
+    elif request.GET:
+        return form, None
+    else:
+        data = {k: form.initial.get(k, form.fields[k].initial) for k in form.fields}
+    if not data.get("campaign"):
+        return form, None
+    region = fixed_region or data.get("region") or None
+    report = ReportParams(
+        campaign=data["campaign"],
+        scope=data.get("scope") or "services",
+        region=region,
+        category=data.get("category") or None,
+    )
+    return form, DashboardParams(report=report, compare_with=data.get("compare_with") or None)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    organisation = acting_organisation(request)
+    if organisation is not None and organisation.kind == OrganisationKind.VENDOR:
+        return redirect("analytics:benchmark")
+    form, params = _dashboard_params(request, organisation)
+    context: dict = {"form": form, "organisation": organisation, "is_agency": is_agency(organisation)}
+    if params is not None:
+        try:
+            run = services.report_run_start(params=params)
+        except ReportError as error:
+            form.add_error(None, str(error))
+            run = None
+        context.update(_run_context(run, params))
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _run_context(run: ReportRun | None, params: DashboardParams) -> dict:
+    context: dict = {"run": run, "params": params}
+    if run is None or run.status != RunStatus.DONE or not run.result:
+        return context
+    bundle = run.result
+    report = bundle["report"]
+    labels = report_labels(campaign_code=report["campaign"])
+    context.update(report_context(report, labels))
+    context["bundle"] = bundle
+    if bundle.get("national"):
+        national = {a["code"]: a for a in bundle["national"]["axes"]}
+        context["side_by_side"] = [(a, national.get(a["code"])) for a in report["axes"]]
+    context["axis_codes"] = [a["code"] for a in report["axes"]]
+    query = {"campaign": report["campaign"], "scope": report["scope"]}
+    if report.get("region"):
+        query["region"] = report["region"]
+    if report.get("category"):
+        query["category"] = report["category"]
+    context["export_query"] = "&".join(f"{k}={v}" for k, v in query.items())
+    return context
+
+
+@login_required
+def run_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of a dashboard computation (htmx polls it; the page reloads when it is done)."""
+    organisation = acting_organisation(request)
+    try:
+        region = _dashboard_region(organisation)
+    except PermissionDenied:
+        raise Http404 from None
+    run = get_object_or_404(ReportRun, pk=pk)
+    if region is not None and run.params.get("report", {}).get("region") != region:
+        raise Http404  # another region's computation
+    if run.status == RunStatus.DONE and request.htmx:
+        return HttpResponseClientRefresh()
+    return render(request, "analytics/_run_progress.html", {"run": run})
+
+
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    """The report shown on the dashboard, as a file (the formats of `convergence report`)."""
+    organisation = acting_organisation(request)
+    fixed_region = _dashboard_region(organisation)
+    fmt = request.GET.get("format", "pdf")
+    if fmt not in EXTENSIONS:
+        raise Http404
+    region = fixed_region or request.GET.get("region") or None
+    params = ReportParams(
+        campaign=request.GET.get("campaign", ""),
+        scope=request.GET.get("scope", ""),
+        region=region,
+        category=request.GET.get("category") or None,
+    )
+    try:
+        report = report_compute(params).as_dict()
+    except ReportError as error:
+        messages.error(request, str(error))
+        return redirect("analytics:dashboard")
+    content = render_file(report, fmt, context=report_labels(campaign_code=params.campaign))
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    name = f"rapport-{params.campaign}-{params.scope}-{region or 'national'}.{EXTENSIONS[fmt]}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def benchmark(request: HttpRequest) -> HttpResponse:
+    """A vendor's products against the products of their category."""
+    organisation = acting_organisation(request)
+    if organisation is None or organisation.kind != OrganisationKind.VENDOR:
+        raise PermissionDenied
+    campaigns = list(Campaign.objects.filter(assessments__subject__organisation=organisation).distinct())
+    code = request.GET.get("campaign") or (campaigns[0].code if campaigns else None)
+    campaign = next((c for c in campaigns if c.code == code), None)
+    if code and campaign is None:
+        raise Http404  # a campaign where this vendor has nothing
+    products = benchmark_compute(campaign=campaign, organisation=organisation) if campaign else []
+    return render(
+        request,
+        "analytics/benchmark.html",
+        {
+            "organisation": organisation,
+            "campaigns": campaigns,
+            "campaign": campaign,
+            "products": products,
+            "min_group": BENCHMARK_MIN_GROUP,
+        },
+    )
+
+
+@login_required
+def publish(request: HttpRequest) -> HttpResponse:
+    organisation = acting_organisation(request)
+    if not is_agency(organisation):
+        raise PermissionDenied
+    form = PublishForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            snapshot = services.report_publish(
+                campaign_code=data["campaign"],
+                scope=data["scope"],
+                region=data["region"] or None,
+                min_cell=data["min_cell"],
+                user=request.user,  # type: ignore[arg-type]
+            )
+        except ReportError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The report is published in the observatory."))
+            return redirect(snapshot_url(snapshot))
+    return render(request, "analytics/publish.html", {"form": form})
+
+
+def snapshot_url(snapshot: PublishedReport) -> str:
+    return reverse("analytics:observatory_detail", args=[snapshot.pk, snapshot.slug])
+
+
+def observatory(request: HttpRequest) -> HttpResponse:
+    """Published snapshots, open to everyone (public-mode figures only)."""
+    form = ObservatoryFilterForm(request.GET or None)
+    snapshots = PublishedReport.objects.only(
+        "pk",
+        "campaign_code",
+        "campaign_title",
+        "scope",
+        "region",
+        "created_at",
+        "referential_code",
+        "min_cell",
+    )
+    if form.is_valid():
+        if form.cleaned_data.get("campaign"):
+            snapshots = snapshots.filter(campaign_code=form.cleaned_data["campaign"])
+        if form.cleaned_data.get("scope"):
+            snapshots = snapshots.filter(scope=form.cleaned_data["scope"])
+    page = Paginator(snapshots, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "analytics/observatory.html", {"form": form, "page_obj": page, "regions": REGIONS})
+
+
+def _snapshot(pk: int) -> PublishedReport:
+    return get_object_or_404(PublishedReport, pk=pk)
+
+
+def observatory_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
+    snapshot = _snapshot(pk)
+    if slug != snapshot.slug:
+        return redirect(snapshot_url(snapshot), permanent=True)
+    report = snapshot.data
+    context = report_context(report, {"campaign_title": snapshot.campaign_title})
+    context.update(
+        {
+            "snapshot": snapshot,
+            "region_label": region_name(snapshot.region),
+            "tables": [t.name for t in report_tables(report)],
+        }
+    )
+    return render(request, "analytics/observatory_detail.html", context)
+
+
+def observatory_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """A snapshot as open data: its JSON as published, or its tables as CSV (zip)."""
+    snapshot = _snapshot(pk)
+    if fmt not in ("json", "csv"):
+        raise Http404
+    content = render_file(snapshot.data, fmt)
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{snapshot.slug}.{EXTENSIONS[fmt]}"'
+    response["Access-Control-Allow-Origin"] = "*"  # open data
+    return response
+
+
+def observatory_table(request: HttpRequest, pk: int, table: str) -> HttpResponse:
+    """One section of a snapshot as a CSV file."""
+    snapshot = _snapshot(pk)
+    if table not in {t.name for t in report_tables(snapshot.data)}:
+        raise Http404
+    response = HttpResponse(render_csv_table(table, snapshot.data), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{snapshot.slug}-{table}.csv"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def report_schema(request: HttpRequest) -> HttpResponse:
+    response = FileResponse(SCHEMA_PATH.open("rb"), content_type="application/schema+json")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
