@@ -41,6 +41,9 @@ class ReferentialSerializer(serializers.ModelSerializer):
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
+    # A region code of the nomenclature, or "" (vendors): plain text so that "" is valid.
+    region = serializers.CharField(read_only=True)
+
     class Meta:
         model = Organisation
         fields = ["id", "code", "name", "kind", "region", "siren"]
@@ -49,6 +52,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
 class SubjectSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
     code = serializers.SlugField(max_length=100, required=False, allow_blank=True)
+    region = serializers.CharField(read_only=True)
 
     class Meta:
         model = Subject

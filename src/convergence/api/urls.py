@@ -1,5 +1,6 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from . import pages, views
@@ -15,9 +16,18 @@ router.register("campaigns", views.CampaignViewSet, basename="campaign")
 router.register("assessments", views.AssessmentViewSet, basename="assessment")
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # The schema and its documentation pages are public: they describe, they hold no data.
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
+        name="docs",
+    ),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
+        name="redoc",
+    ),
     path("jetons/", pages.token_list, name="tokens"),
     path("jetons/<int:pk>/revoquer/", pages.token_revoke, name="token_revoke"),
     path("", include(router.urls)),

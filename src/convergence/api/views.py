@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -35,6 +35,7 @@ from convergence.referential.models import Referential
 from . import serializers
 from .exceptions import PreconditionFailed, PreconditionRequired, errors_response
 from .filters import AssessmentFilter, SubjectFilter
+from .schema import ApiSchema
 
 ERRORS = OpenApiResponse(
     serializers.ErrorsSerializer, description='{"errors": [{"field": ..., "message": ...}]}'
@@ -48,14 +49,33 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+MAX_ID = 2**63 - 1
+
+
+class IdLookupMixin:
+    """An id that is not a number the database can hold is simply not found (never a 500)."""
+
+    def get_object(self):
+        value = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        if self.lookup_field == "pk" and not (str(value).isdigit() and int(value) <= MAX_ID):
+            raise NotFound
+        return super().get_object()
+
+
+def _check_id(value) -> None:
+    if not (str(value).isdigit() and int(value) <= MAX_ID):
+        raise NotFound
+
+
 def _org(request: Request):
     return acting_organisation(request._request)
 
 
 class ReferentialViewSet(viewsets.ReadOnlyModelViewSet):
+    schema = ApiSchema()
     serializer_class = serializers.ReferentialSerializer
     lookup_field = "code"
-    lookup_value_regex = r"[a-z0-9][a-z0-9.-]*"
+    lookup_value_regex = r"[^/]+"
 
     def get_queryset(self) -> QuerySet[Referential]:
         queryset = Referential.objects.prefetch_related("axes", "blocker_categories").order_by("code")
@@ -64,7 +84,8 @@ class ReferentialViewSet(viewsets.ReadOnlyModelViewSet):
         return queryset
 
 
-class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
+class OrganisationViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
+    schema = ApiSchema()
     serializer_class = serializers.OrganisationSerializer
     filterset_fields = ["kind", "region"]
 
@@ -73,6 +94,7 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SubjectViewSet(
+    IdLookupMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -80,6 +102,8 @@ class SubjectViewSet(
     viewsets.GenericViewSet,
 ):
     """Products and regional services: read what the organisation may see, write its own."""
+
+    schema = ApiSchema()
 
     serializer_class = serializers.SubjectSerializer
     filterset_class = SubjectFilter
@@ -108,9 +132,10 @@ class SubjectViewSet(
 
 
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    schema = ApiSchema()
     serializer_class = serializers.CampaignSerializer
     lookup_field = "code"
-    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    lookup_value_regex = r"[^/]+"
     filterset_fields = ["status", "scope"]
     queryset = Campaign.objects.select_related("referential").order_by("-opens_on", "code")
 
@@ -156,7 +181,8 @@ def _expected_version(request: Request) -> int:
     return int(value)
 
 
-class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
+class AssessmentViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
+    schema = ApiSchema()
     serializer_class = serializers.AssessmentSerializer
     filterset_class = AssessmentFilter
 
@@ -184,6 +210,7 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
 
     def _editable(self, pk) -> Assessment:
         # Only the organisation's own subjects are writable; anything else is not found.
+        _check_id(pk)
         editable = subjects_editable_by(_org(self.request))
         return get_object_or_404(
             Assessment.objects.select_related("campaign__referential", "subject"), pk=pk, subject__in=editable
@@ -216,7 +243,7 @@ class AssessmentViewSet(viewsets.ReadOnlyModelViewSet):
             428: ERRORS,
         },
     )
-    @action(detail=True, methods=["put"], url_path=r"answers/(?P<axis>[A-Z0-9_-]+)")
+    @action(detail=True, methods=["put"], url_path=r"answers/(?P<axis>[^/]+)")
     def answer(self, request, pk=None, axis=None):
         """Create or replace the answer on one axis (level or not applicable, comment, the whole
         trajectory, the whole set of blockers)."""
