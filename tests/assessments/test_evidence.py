@@ -129,8 +129,9 @@ def test_a_huge_declared_upload_is_refused_before_the_body_is_read(client, world
 @override_settings(EVIDENCE_MAX_BYTES=2048)
 def test_the_upload_handler_stops_a_body_that_lies_about_its_size(rf, world):
     """Chunked or under-declared bodies: the handler stops once the limit is passed."""
-    from convergence.assessments.views import _EvidenceSizeLimit
     from django.core.files.uploadhandler import StopUpload
+
+    from convergence.assessments.views import _EvidenceSizeLimit
 
     request = rf.post("/")
     handler = _EvidenceSizeLimit(request)
