@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from convergence.catalog import services
@@ -250,11 +252,21 @@ def test_an_unknown_filter_value_is_reported_not_a_crash(client, catalogue, vend
     assert "fr-error-text" in response.content.decode()
 
 
+def count_queries(callable_) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        callable_()
+    return len(captured)
+
+
 def test_the_list_query_count_does_not_grow_with_the_page(
     client, catalogue, vendor_member, django_assert_max_num_queries
 ):
     client.force_login(vendor_member.user)
-    with django_assert_max_num_queries(12):
+    client.get(reverse("catalog:list"))  # warm the session
+    one_row = count_queries(lambda: client.get(reverse("catalog:list"), {"q": "Produit 07"}))
+    full_page = count_queries(lambda: client.get(reverse("catalog:list")))
+    assert full_page == one_row
+    with django_assert_max_num_queries(25):  # fixed overhead: session, memberships, typology
         client.get(reverse("catalog:list"))
 
 
@@ -264,9 +276,32 @@ def test_the_detail_query_count_does_not_grow_with_the_history(
     subject = services.subject_create(
         organisation=vendor_member.organisation, name="X", type_or_category="dpi"
     )
+    client.force_login(vendor_member.user)
+    url = reverse("catalog:detail", args=[subject.pk])
+    client.get(url)
+    short = count_queries(lambda: client.get(url))
     for n in range(15):
         services.subject_update(subject=subject, name=f"X{n}")
-    client.force_login(vendor_member.user)
-    with django_assert_max_num_queries(10):
-        response = client.get(reverse("catalog:detail", args=[subject.pk]))
+    long = count_queries(lambda: client.get(url))
+    assert long == short
+    with django_assert_max_num_queries(25):
+        response = client.get(url)
     assert response.content.decode().count("→") >= 15
+
+
+def test_a_subject_loaded_in_bulk_without_history_still_shows(client, referential, vendor_member):
+    (subject,) = Subject.objects.bulk_create(
+        [
+            Subject(
+                code="bulk",
+                kind="product",
+                name="Bulk",
+                organisation=vendor_member.organisation,
+                type_or_category="dpi",
+            )
+        ]
+    )
+    client.force_login(vendor_member.user)
+    response = client.get(reverse("catalog:detail", args=[subject.pk]))
+    assert response.status_code == 200
+    assert "No change recorded" in response.content.decode()

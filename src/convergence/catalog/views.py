@@ -62,7 +62,8 @@ def subject_detail(request: HttpRequest, pk: int) -> HttpResponse:
         subject.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
     )
     changes = []
-    for newer, older in zip(records, [*records[1:], None], strict=True):
+    # Each record is compared with the one before it; the oldest with nothing.
+    for newer, older in zip(records, [*records[1:], None][: len(records)], strict=True):
         changed = []
         if older is not None:
             delta = newer.diff_against(older, excluded_fields=["updated_at", "created_at"])

@@ -593,14 +593,21 @@ def demo_vendor() -> Organisation | None:
 
 
 @transaction.atomic
-def accounts_ensure(*, password: str | None) -> list[tuple[str, Organisation, str]]:
+def accounts_ensure(
+    *, password: str | None, totp_secret: str | None = None
+) -> list[tuple[str, Organisation, str]]:
     """Create or update one account per role, each with a verified primary e-mail address.
 
     With a password (demo mode) every account gets it; without, they get an unusable password,
-    so that a known password never exists outside demo mode.
+    so that a known password never exists outside demo mode. Agency members and account
+    managers must use two-factor authentication: with `totp_secret` their TOTP authenticator
+    is set up with that (demo) secret, so the demo can be explored without enrolling a device.
     """
     from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
 
+    from convergence.organisations.enums import ACCOUNT_MANAGER_ROLES
     from convergence.organisations.models import Membership
 
     vendor = demo_vendor()
@@ -626,6 +633,9 @@ def accounts_ensure(*, password: str | None) -> list[tuple[str, Organisation, st
             user=user, email=email, defaults={"verified": True, "primary": True}
         )
         Membership.objects.update_or_create(user=user, organisation=organisation, defaults={"role": role})
+        sensitive = organisation.kind == OrganisationKind.AGENCY or role in ACCOUNT_MANAGER_ROLES
+        if totp_secret and sensitive and not Authenticator.objects.filter(user=user, type="totp").exists():
+            TOTP.activate(user, totp_secret)
         accounts.append((email, organisation, role))
     return accounts
 

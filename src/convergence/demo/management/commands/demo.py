@@ -9,6 +9,9 @@ from convergence.referential.services import load_default_referentials
 
 # Printed only in demo mode (CONVERGENCE_DEMO=1, set by `make run`); never a production password.
 DEMO_PASSWORD = "demo-convergence-2025"
+# Agency members and account managers must use two-factor authentication: in demo mode their
+# authenticator is set up with this secret (add it to any TOTP app, or use `oathtool --totp -b`).
+DEMO_TOTP_SECRET = "KRUGKIDDN5XHMZLSM5SW4Y3FEBSGK3LP"
 
 
 class Command(BaseCommand):
@@ -42,7 +45,9 @@ class Command(BaseCommand):
                 f"{counts.answers} answers, {counts.milestones} milestones, {counts.blockers} blockers"
             )
         demo_mode = getattr(settings, "DEMO_MODE", False)
-        accounts = accounts_ensure(password=DEMO_PASSWORD if demo_mode else None)
+        accounts = accounts_ensure(
+            password=DEMO_PASSWORD if demo_mode else None, totp_secret=DEMO_TOTP_SECRET if demo_mode else None
+        )
         if not demo_mode:
             self.stdout.write(
                 f"{len(accounts)} demonstration accounts exist without a password "
@@ -55,3 +60,7 @@ class Command(BaseCommand):
         for email, organisation, role in accounts:
             self.stdout.write(f"  {email:<{width}}  {role:<15} {organisation.name}")
         self.stdout.write(f"  password for every account: {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"  two-factor secret (agency, mandataire, représentant, administrateur): {DEMO_TOTP_SECRET}"
+            " — add it to a TOTP app, or: oathtool --totp -b " + DEMO_TOTP_SECRET
+        )
