@@ -23,6 +23,7 @@ NAVIGATION = [
     NavEntry(_("My products and services"), "catalog:list", "authenticated"),
     NavEntry(_("Assessments"), "assessments:list", "authenticated"),
     NavEntry(_("Review"), "assessments:review_queue", "agency"),
+    NavEntry(_("Campaigns"), "campaigns:list", "agency"),
     NavEntry(_("Dashboards"), "analytics:dashboard", "authenticated"),
     NavEntry(_("Import"), "exchange:import", "authenticated"),
     NavEntry(_("Observatory"), "analytics:observatory"),
