@@ -15,7 +15,6 @@ Problems with one value are the importer's business: it knows where they are and
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime
 import io
@@ -327,9 +326,9 @@ def iter_xlsx(path: Path) -> Iterator[Row]:
             [f"file: refused XML construct in the workbook ({type(error).__name__})"]
         ) from None
     except Exception as error:  # openpyxl raises many kinds for a damaged workbook
-        raise DatasetFileError(
-            [f"file: unreadable XLSX workbook ({type(error).__name__}: {error})"]
-        ) from None
+        if (refused := _defused_cause(error)) is not None:
+            raise DatasetFileError([f"file: refused XML construct in the workbook ({refused})"]) from None
+        raise DatasetFileError([f"file: unreadable XLSX workbook ({type(error).__name__})"]) from None
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
@@ -362,16 +361,22 @@ def iter_xlsx(path: Path) -> Iterator[Row]:
     except DatasetFileError:
         raise
     except Exception as error:  # damaged XML inside a valid zip
-        raise DatasetFileError(
-            [f"file: unreadable XLSX worksheet ({type(error).__name__}: {error})"]
-        ) from None
+        if (refused := _defused_cause(error)) is not None:
+            raise DatasetFileError([f"file: refused XML construct in the workbook ({refused})"]) from None
+        raise DatasetFileError([f"file: unreadable XLSX worksheet ({type(error).__name__})"]) from None
     finally:
         workbook.close()
 
 
-def decoder_ok(name: str) -> bool:
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        return False
-    return True
+def _defused_cause(error: BaseException) -> str | None:
+    """openpyxl wraps parser errors; find defusedxml's refusal (entities, DTD) in the chain."""
+    from defusedxml import DefusedXmlException
+
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 10:
+        if isinstance(current, DefusedXmlException):
+            return type(current).__name__
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
