@@ -1,0 +1,128 @@
+"""Dataset import benchmark: generate a national-scale CSV, import it, export it; print figures.
+
+    DATA_DIR=/tmp/bench-data .venv/bin/python bench/import_dataset.py --subjects 10000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/conv_bench .venv/bin/python bench/import_dataset.py
+
+Uses a fresh database (migrated here), the default referential edition 2019, one campaign.
+Prints throughput (answers/s), peak memory (ru_maxrss) and export time. Never asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "convergence.settings")
+
+
+def generate(path: Path, subjects: int, campaign: str, context) -> int:
+    """Products spread over vendors (20 each), every applicable axis answered (up to 12)."""
+    from convergence.exchange.formats import COLUMNS
+
+    categories = [code for kind, code in context.expectations if kind == "product"]
+    blockers = list(context.blocker_codes)
+    rows = 0
+    with path.open("w", encoding="utf-8", newline="") as target:
+        writer = csv.writer(target)
+        writer.writerow(COLUMNS)
+        for index in range(subjects):
+            vendor = index // 20
+            category = categories[index % len(categories)]
+            axes = list(context.applicable_axes("product", category))[:12]
+            for position, axis in enumerate(axes):
+                level = (index + position) % 4
+                target_level = str(level + 1) if level < 3 else ""
+                writer.writerow(
+                    [
+                        campaign,
+                        f"vendor-{vendor}",
+                        f"Éditeur {vendor}",
+                        "vendor",
+                        "",
+                        f"product-{index}",
+                        "product",
+                        f"Produit {index}",
+                        category,
+                        "active",
+                        "submitted",
+                        axis,
+                        str(level),
+                        target_level,
+                        "2027-12-31" if target_level else "",
+                        blockers[position % len(blockers)] if position % 5 == 0 else "",
+                        "commentaire" if position % 3 == 0 else "",
+                    ]
+                )
+                rows += 1
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subjects", type=int, default=10_000)
+    args = parser.parse_args()
+    os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="bench-import-"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from convergence.assessments.models import Campaign
+    from convergence.assessments.validation import ReferentialContext
+    from convergence.exchange import exporter
+    from convergence.exchange.services import dataset_import
+    from convergence.referential.services import referential_default_paths, referential_import
+
+    call_command("migrate", verbosity=0)
+    for path in referential_default_paths():
+        referential = referential_import(source=path.read_bytes()).referential
+        if referential.code == "doctrine-2019":
+            break
+    campaign, _ = Campaign.objects.get_or_create(
+        code="bench",
+        defaults={
+            "title": "Bench",
+            "referential": referential,
+            "opens_on": datetime.date(2020, 1, 1),
+            "closes_on": datetime.date(2020, 12, 31),
+            "status": "open",
+        },
+    )
+    context = ReferentialContext.from_referential(referential)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-files-"))
+    source = workdir / "dataset.csv"
+    started = time.perf_counter()
+    rows = generate(source, args.subjects, campaign.code, context)
+    print(
+        f"database: {connection.vendor}; generated {rows} answers ({source.stat().st_size / 1e6:.1f} MB) "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
+    for label in ("first import", "second import (unchanged)"):
+        started = time.perf_counter()
+        outcome = dataset_import(path=source)
+        elapsed = time.perf_counter() - started
+        assert not outcome.problems, outcome.problems[:5]
+        print(
+            f"{label}: {outcome.summary} in {elapsed:.1f}s = {rows / elapsed:,.0f} answers/s; "
+            f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+        )
+    for fmt in ("csv", "json"):
+        started = time.perf_counter()
+        with (workdir / f"export.{fmt}").open("w", encoding="utf-8") as target:
+            pieces = exporter.iter_csv(campaign) if fmt == "csv" else exporter.iter_json(campaign)
+            for piece in pieces:
+                target.write(piece)
+        print(f"export {fmt}: {time.perf_counter() - started:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
