@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -137,10 +138,10 @@ def test_every_problem_is_reported_with_its_location_and_nothing_is_written(refe
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert any(
-        'subjects[0].type: unknown service type "telecon"; known types: ror, teleconsultation' in l
-        for l in lines
+        'subjects[0].type: unknown service type "telecon"; known types: ror, teleconsultation' in line
+        for line in lines
     )
-    assert any("assessments[1].answers[0].level: level 9 is outside the scale 0..3" in l for l in lines)
+    assert any("assessments[1].answers[0].level: level 9 is outside the scale 0..3" in line for line in lines)
     assert "Traceback" not in err
     assert not Organisation.objects.exists() and not Subject.objects.exists()
 
@@ -167,7 +168,7 @@ def test_export_then_import_round_trips(referential, tmp_path, fmt):
     again = str(tmp_path / f"again.{fmt}")
     run("export_dataset", "--campaign", "2020-S2", "--format", fmt, "-o", again)
     if fmt != "xlsx":
-        assert open(again, "rb").read() == open(exported, "rb").read()
+        assert Path(again).read_bytes() == Path(exported).read_bytes()
 
 
 @pytest.mark.django_db
@@ -175,7 +176,7 @@ def test_formula_cells_are_escaped_on_export_and_restored_on_import(referential,
     run("import_dataset", write(tmp_path, "data.json", json.dumps(DATASET)))
     csv_path = str(tmp_path / "out.csv")
     run("export_dataset", "--campaign", "2020-S2", "--format", "csv", "-o", csv_path)
-    text = open(csv_path, encoding="utf-8-sig").read()
+    text = Path(csv_path).read_text(encoding="utf-8-sig")
     assert ",'=SUM(A1)" in text
     xlsx_path = str(tmp_path / "out.xlsx")
     run("export_dataset", "--campaign", "2020-S2", "--format", "xlsx", "-o", xlsx_path)

@@ -128,7 +128,7 @@ def _json_depth_check(text: str) -> None:
                 line = text.count("\n", 0, index) + 1
                 raise DatasetFileError(
                     [
-                        f"line {line}: JSON nested deeper than {MAX_JSON_DEPTH} levels; a dataset nests 6 levels"
+                        f"line {line}: JSON nested deeper than {MAX_JSON_DEPTH} levels; a dataset nests 6 levels"  # noqa: E501
                     ]
                 )
         elif char in "]}":
@@ -148,7 +148,7 @@ def read_json(path: Path) -> Any:
     except UnicodeDecodeError as error:
         raise DatasetFileError(
             [
-                f"file: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}); save it as UTF-8"
+                f"file: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}); save it as UTF-8"  # noqa: E501
             ]
         ) from None
     del raw
@@ -181,7 +181,7 @@ class _LineCountingReader(io.RawIOBase):
         if b"\x00" in chunk:
             raise DatasetFileError(
                 [
-                    f"file: contains a NUL byte at offset {self.offset + chunk.index(b'\x00')}; not a CSV text file"
+                    f"file: contains a NUL byte at offset {self.offset + chunk.index(b'\x00')}; not a CSV text file"  # noqa: E501
                 ]
             )
         buffer[: len(chunk)] = chunk
@@ -213,7 +213,7 @@ def check_header(names: list[str]) -> dict[str, int]:
         problems.append(f"row 1: missing columns: {', '.join(missing)}")
     if unknown:
         problems.append(
-            f"row 1: unknown columns: {', '.join(repr(n) for n in unknown)}; expected exactly: {', '.join(COLUMNS)}"
+            f"row 1: unknown columns: {', '.join(repr(n) for n in unknown)}; expected exactly: {', '.join(COLUMNS)}"  # noqa: E501
         )
     if duplicated:
         problems.append(f"row 1: columns given twice: {', '.join(duplicated)}")
@@ -257,7 +257,7 @@ def iter_csv(path: Path) -> Iterator[Row]:
         except UnicodeDecodeError as error:
             raise DatasetFileError(
                 [
-                    f"row {row_number + 1}: the file is not UTF-8 text (byte 0x{error.object[error.start]:02x}); "
+                    f"row {row_number + 1}: the file is not UTF-8 text (byte 0x{error.object[error.start]:02x}); "  # noqa: E501
                     "save it as CSV UTF-8"
                 ]
             ) from None

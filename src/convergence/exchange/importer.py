@@ -191,7 +191,7 @@ class DatasetImporter:
                 known = _known(Referential.objects.order_by("code").values_list("code", flat=True))
                 self.problem(
                     "referential",
-                    f'unknown referential "{referential_code}"; load it first (convergence import_referential); '
+                    f'unknown referential "{referential_code}"; load it first (convergence import_referential); '  # noqa: E501
                     f"known: {known}",
                 )
         values: dict[str, Any] = {}
@@ -232,7 +232,7 @@ class DatasetImporter:
             if campaign.referential_id != referential.pk:
                 self.problem(
                     "referential",
-                    f'campaign "{code}" uses referential "{campaign.referential.code}", not "{referential.code}"',
+                    f'campaign "{code}" uses referential "{campaign.referential.code}", not "{referential.code}"',  # noqa: E501
                 )
                 return
             changed = {key: value for key, value in values.items() if getattr(campaign, key) != value}
@@ -336,7 +336,7 @@ class DatasetImporter:
             if key in entry.fields and entry.fields[key] != value:
                 self.problem(
                     where(key),
-                    f'"{value}" differs from "{entry.fields[key]}" given for organisation "{code}" at {entry.where}',
+                    f'"{value}" differs from "{entry.fields[key]}" given for organisation "{code}" at {entry.where}',  # noqa: E501
                 )
                 return None
             if key not in entry.fields:
@@ -404,7 +404,7 @@ class DatasetImporter:
             if not isinstance(region, str) or region not in REGIONS:
                 self.problem(
                     where("region"),
-                    f"a service needs a region of the nomenclature, got {region!r}; known regions: {', '.join(REGIONS)}",
+                    f"a service needs a region of the nomenclature, got {region!r}; known regions: {', '.join(REGIONS)}",  # noqa: E501
                 )
                 ok = False
             else:

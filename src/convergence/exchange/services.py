@@ -129,7 +129,7 @@ def import_upload_store(
     if uploaded.size > settings.IMPORT_MAX_BYTES:
         raise DatasetFileError(
             [
-                f"file: {uploaded.size} bytes, more than the {settings.IMPORT_MAX_BYTES} bytes an import may have"
+                f"file: {uploaded.size} bytes, more than the {settings.IMPORT_MAX_BYTES} bytes an import may have"  # noqa: E501
             ]
         )
     run = ImportRun.objects.create(
