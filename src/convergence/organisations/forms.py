@@ -60,10 +60,29 @@ class InvitationAcceptForm(forms.Form):
         label=_("Password (again)"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
     def clean(self):
+        from django.contrib.auth.password_validation import validate_password
+
+        from .models import User
+
         cleaned = super().clean()
-        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+        password = cleaned.get("password1")
+        if password and password != cleaned.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
+        elif password:
+            candidate = User(
+                email=self.email,
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                validate_password(password, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
         return cleaned
 
 

@@ -278,7 +278,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 )
                 return redirect("web:home")
     elif not has_account:
-        form = InvitationAcceptForm(request.POST or None)
+        form = InvitationAcceptForm(request.POST or None, email=invitation.email)
         if request.method == "POST" and form.is_valid():
             try:
                 user = services.user_create_from_invitation(
