@@ -3,6 +3,8 @@ network access: only files under the static root are fetched."""
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.staticfiles import finders
 
@@ -24,4 +26,12 @@ def _local_only_fetcher(url: str, timeout: int = 10, ssl_context=None):  # noqa:
 def html_to_pdf(html: str, *, base_url: str) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=base_url, url_fetcher=_local_only_fetcher).write_pdf()
+    # matplotlib writes SVG presentation properties in style attributes; WeasyPrint's HTML
+    # cascade warns about each ("unknown property") before its SVG renderer uses them anyway.
+    logger = logging.getLogger("weasyprint")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return HTML(string=html, base_url=base_url, url_fetcher=_local_only_fetcher).write_pdf()
+    finally:
+        logger.setLevel(level)

@@ -90,10 +90,16 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _axis_response(
-    request: HttpRequest, assessment, code: str, *, status: int = 200, **changes: Any
+    request: HttpRequest,
+    assessment,
+    code: str,
+    *,
+    status: int = 200,
+    context: ReferentialContext | None = None,
+    **changes: Any,
 ) -> HttpResponse:
     """The axis fragment (htmx) plus the progress block, swapped out of band."""
-    context = ReferentialContext.from_referential(assessment.campaign.referential)
+    context = context or ReferentialContext.from_referential(assessment.campaign.referential)
     loaded = selectors.questionnaire_load(assessment, today=_today(), context=context, only_axis=code)
     item = loaded.item(code)
     if item is None:
@@ -151,10 +157,10 @@ def answer_save(request: HttpRequest, pk: int, code: str) -> HttpResponse:
         if not request.htmx:
             messages.error(request, str(error))
             return redirect(anchor)
-        return _axis_response(request, assessment, code, notice=str(error))
+        return _axis_response(request, assessment, code, context=context, notice=str(error))
     if error_state:
         if request.htmx:
-            return _axis_response(request, assessment, code, **error_state)
+            return _axis_response(request, assessment, code, context=context, **error_state)
         # Without JavaScript: the whole page again, with what was typed and the messages.
         loaded = selectors.questionnaire_load(assessment, today=_today(), context=context)
         item = loaded.item(code)
@@ -163,7 +169,7 @@ def answer_save(request: HttpRequest, pk: int, code: str) -> HttpResponse:
         page = _questionnaire_context(request, assessment, loaded, error_axis=code)
         return render(request, "assessments/questionnaire.html", page, status=422)
     if request.htmx:
-        return _axis_response(request, assessment, code, saved=True)
+        return _axis_response(request, assessment, code, context=context, saved=True)
     messages.success(request, _("Axis %(axis)s saved.") % {"axis": code})
     return redirect(anchor)
 
