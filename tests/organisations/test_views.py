@@ -151,3 +151,16 @@ def test_my_account_lists_my_organisations(client, boss):
     client.force_login(boss.user)
     response = client.get(reverse("organisations:account"))
     assert boss.organisation.name in response.content.decode()
+
+
+def test_an_employee_leaves_but_the_last_manager_cannot(client, boss):
+    salarie = f.MembershipFactory(organisation=boss.organisation, role="salarie")
+    client.force_login(salarie.user)
+    page = client.get(reverse("organisations:account")).content.decode()
+    assert reverse("organisations:membership_remove", args=[salarie.pk]) in page
+    client.post(reverse("organisations:membership_remove", args=[salarie.pk]))
+    assert not Membership.objects.filter(pk=salarie.pk).exists()
+    client.force_login(boss.user)
+    response = client.post(reverse("organisations:membership_remove", args=[boss.pk]), follow=True)
+    assert "at least one account manager" in response.content.decode()
+    assert Membership.objects.filter(pk=boss.pk).exists()
