@@ -21,6 +21,7 @@ from .engine import (
     _table,
     answer_groups,
     load_typology,
+    milestone_groups,
     report_compute,
     resolve,
     rounded,
@@ -50,7 +51,9 @@ def regions_breakdown(params: ReportParams) -> list[dict[str, Any]]:
     for status, _type, region, count in subject_counts(scope):
         if status == SubjectStatus.ACTIVE:
             published[region or ""] += count
-    tallies = tally_answers(answer_groups(scope, typology.levels), typology, key_extra=True)
+    tallies = tally_answers(
+        answer_groups(scope), milestone_groups(scope, typology.levels), typology, key_extra=True
+    )
     rows = []
     for region in sorted(published):
         axes = {}
