@@ -138,11 +138,12 @@ def subject_update(*, subject: Subject, **changes: str) -> Subject:
         _check_type_or_category(
             kind=subject.kind, code=changes["type_or_category"], referential=current_referential()
         )
-    if "code" in changes and changes["code"] != subject.code:
-        if Subject.objects.filter(code=changes["code"]).exclude(pk=subject.pk).exists():
-            raise ValidationError(
-                {"code": _('The code "%(code)s" is already used.') % {"code": changes["code"]}}
-            )
+    if (
+        "code" in changes
+        and changes["code"] != subject.code
+        and Subject.objects.filter(code=changes["code"]).exclude(pk=subject.pk).exists()
+    ):
+        raise ValidationError({"code": _('The code "%(code)s" is already used.') % {"code": changes["code"]}})
     if subject.kind == SubjectKind.SERVICE:
         changes.pop("product_reference", None)
         changes.pop("version", None)
