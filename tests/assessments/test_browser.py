@@ -5,7 +5,7 @@ import re
 import subprocess
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.test import Client
 from playwright.sync_api import expect
 
@@ -23,8 +23,8 @@ def log_in(page, live_server, user) -> None:
     page.context.add_cookies(
         [
             {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
                 "url": live_server.url,
             }
         ]
@@ -39,7 +39,9 @@ def save_axis(page, code: str) -> None:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", ["product", "service"])
-def test_fill_submit_return_resubmit_validate_and_download_the_fiche(live_server, page, tmp_path, kind):
+def test_fill_submit_return_resubmit_validate_and_download_the_fiche(
+    live_server, page, tmp_path, settings, kind
+):
     settings.MEDIA_ROOT = tmp_path
     world = build_world()
     problems: list[str] = []
