@@ -20,7 +20,10 @@ from django.utils.translation import gettext as _  # noqa: E402
 matplotlib.rcParams.update(
     {
         "svg.fonttype": "none",
-        "font.family": ["Marianne", "DejaVu Sans", "sans-serif"],
+        # Measured with DejaVu Sans (matplotlib cannot read Marianne's woff2); the SVG then asks
+        # the page for Marianne first (see _svg).
+        "font.family": ["sans-serif"],
+        "font.sans-serif": ["DejaVu Sans"],
         "font.size": 9,
         "svg.hashsalt": "convergence",  # stable ids: the same report gives the same SVG
     }
@@ -32,12 +35,22 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p"]
 LINESTYLES = ["-", "--", "-.", ":"]
 
 
-def _svg(fig, title: str) -> str:
+FONT_FAMILY_RE = re.compile(r"font-family: [^;\"]*")
+ID_RE = re.compile(r'id="([^"]+)"')
+
+
+def _svg(fig, title: str, prefix: str) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
+    svg = FONT_FAMILY_RE.sub("font-family: 'Marianne', 'DejaVu Sans', sans-serif", svg)
+    # Several charts share a page: make their element ids (clip paths, hatches, markers) unique.
+    for element_id in set(ID_RE.findall(svg)):
+        new = f"{prefix}-{element_id}"
+        svg = svg.replace(f'id="{element_id}"', f'id="{new}"').replace(f"#{element_id})", f"#{new})")
+        svg = svg.replace(f'href="#{element_id}"', f'href="#{new}"')
     # Accessible name for the image; the data table next to it carries the numbers.
     title_text = title.replace("&", "&amp;").replace("<", "&lt;")
     svg = re.sub(r"<svg ", f'<svg role="img" aria-label="{title_text}" ', svg, count=1)
@@ -74,7 +87,7 @@ def reached_rate_chart(report: dict[str, Any]) -> str:
     ax.set_xlim(0, 112)
     ax.set_xlabel(_("expected level reached (% of subjects with an expected level)"))
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig, _("Expected level reached, per axis"))
+    return _svg(fig, _("Expected level reached, per axis"), "chart-reached")
 
 
 def mean_level_chart(report: dict[str, Any], scale: list[int]) -> str:
@@ -93,7 +106,7 @@ def mean_level_chart(report: dict[str, Any], scale: list[int]) -> str:
     ax.set_xlim(scale[0] if scale else 0, (scale[-1] if scale else 3) + 0.4)
     ax.set_xlabel(_("mean level"))
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig, _("Mean level, per axis"))
+    return _svg(fig, _("Mean level, per axis"), "chart-mean")
 
 
 def distribution_chart(report: dict[str, Any], scale: list[int]) -> str:
@@ -129,7 +142,7 @@ def distribution_chart(report: dict[str, Any], scale: list[int]) -> str:
     ax.set_xlabel(_("share of answers (%)"))
     ax.legend(ncols=len(scale), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig, _("Distribution of levels, per axis"))
+    return _svg(fig, _("Distribution of levels, per axis"), "chart-distribution")
 
 
 def groups_chart(groups: list[dict[str, Any]], title: str) -> str:
@@ -146,7 +159,7 @@ def groups_chart(groups: list[dict[str, Any]], title: str) -> str:
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {bar.get_width():.0f}", va="center")
     ax.set_xlabel(_("subjects"))
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig, title)
+    return _svg(fig, title, "chart-groups")
 
 
 def projection_chart(report: dict[str, Any]) -> str:
@@ -174,7 +187,7 @@ def projection_chart(report: dict[str, Any]) -> str:
     else:
         ax.text(0.5, 0.5, _("No milestone declared"), ha="center", transform=ax.transAxes)
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig, _("Projected share reaching the expected level, per 31 December"))
+    return _svg(fig, _("Projected share reaching the expected level, per 31 December"), "chart-projection")
 
 
 def report_charts(report: dict[str, Any]) -> dict[str, str]:

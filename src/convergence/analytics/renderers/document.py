@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -56,5 +57,9 @@ def render_html(report: dict[str, Any], *, context: dict[str, Any] | None = None
 
 def render_pdf(report: dict[str, Any], *, context: dict[str, Any] | None = None) -> bytes:
     from weasyprint import HTML
+
+    # WeasyPrint warns about every SVG presentation attribute its CSS parser skips (they are
+    # drawn by its SVG renderer all the same): keep the command's standard error readable.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
     return HTML(string=render_html(report, context=context)).write_pdf()
