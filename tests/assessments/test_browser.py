@@ -125,3 +125,46 @@ def test_fill_submit_return_resubmit_validate_and_download_the_fiche(
         assert text.count(code) >= 2, code  # in the radar's labels and in the tables
     assert Assessment.objects.get(pk=assessment.pk).status == "validated"
     assert problems == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_questionnaire_works_without_javascript(live_server, browser):
+    world = build_world()
+    context = browser.new_context(java_script_enabled=False, locale="fr-FR")
+    page = context.new_page()
+    log_in(page, live_server, world.vendor_user)
+    assessment = world.product_assessment
+    page.goto(f"{live_server.url}/evaluations/{assessment.pk}/")
+    page.locator("label[for=ax-AX01-level-2]").click()
+    page.locator("#ax-AX01-m0-level").select_option("3")
+    page.locator("#ax-AX01-m0-due").fill("2001-01-01")  # in the past: refused
+    page.locator("form[action$='/axes/AX01/'] button[type=submit]").click()
+    expect(page.locator("#ax-AX01-m0-due-error")).to_be_visible()
+    expect(page.locator("#ax-AX01-m0-due")).to_have_attribute("aria-describedby", "ax-AX01-m0-due-error")
+    page.locator("#ax-AX01-m0-due").fill(FUTURE.isoformat())
+    page.locator("form[action$='/axes/AX01/'] button[type=submit]").click()
+    expect(page).to_have_url(re.compile(rf"/evaluations/{assessment.pk}/#axis-AX01$"))
+    answer = assessment.answers.get(axis__code="AX01")
+    assert answer.level == 2 and list(answer.milestones.values_list("level", flat=True)) == [3]
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_after_an_htmx_error_the_keyboard_focus_lands_on_the_invalid_field(live_server, page):
+    world = build_world()
+    log_in(page, live_server, world.vendor_user)
+    page.goto(f"{live_server.url}/evaluations/{world.product_assessment.pk}/")
+    # Keyboard only: focus the first level of AX00, move with the arrow keys, save with Enter.
+    page.locator("#ax-AX00-level-0").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#ax-AX00-level-2")).to_be_checked()
+    page.locator("#ax-AX00-m0-level").select_option("1")  # below the current level: refused
+    page.locator("#ax-AX00-m0-due").fill(FUTURE.isoformat())
+    page.locator("form[action$='/axes/AX00/'] button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#ax-AX00-m0-level-error")).to_be_visible()
+    expect(page.locator("#ax-AX00-m0-level")).to_be_focused()
+    assert not world.product_assessment.answers.exists()
