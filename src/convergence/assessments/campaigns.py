@@ -219,7 +219,7 @@ def _carry_over(
             answer_id__in=new_answer_by_source, due_on__gt=today
         ).values_list("answer_id", "level", "due_on")
         if level in levels
-        and (new_answer_by_source[answer_id].level is None or level > new_answer_by_source[answer_id].level)
+        and level > (new_answer_by_source[answer_id].level or -1)  # above the carried level, if any
     ]
     Milestone.objects.bulk_create(milestones)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -64,7 +65,7 @@ def campaign_reminder_send(campaign_id: int, sent_on: str) -> int:
 
 
 def _send(*, campaign: Campaign, days_before: int) -> int:
-    unfinished: dict[int, list[dict]] = {}
+    unfinished: dict[int, list[Any]] = {}
     rows = (
         Assessment.objects.filter(campaign=campaign, status__in=EDITABLE_STATUSES)
         .order_by("subject__organisation_id", "subject__name")

@@ -68,7 +68,11 @@ def subject_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if older is not None:
             delta = newer.diff_against(older, excluded_fields=["updated_at", "created_at"])
             changed = [
-                {"field": Subject._meta.get_field(c.field).verbose_name, "old": c.old, "new": c.new}
+                {
+                    "field": getattr(Subject._meta.get_field(c.field), "verbose_name", c.field),
+                    "old": c.old,
+                    "new": c.new,
+                }
                 for c in delta.changes
             ]
         changes.append({"record": newer, "changed": changed})

@@ -365,7 +365,7 @@ class _Generator:
         shift: int,
         today: datetime.date,
     ) -> list[tuple[Answer, list[Milestone], list[int]]]:
-        rows = []
+        rows: list[tuple[Answer, list[Milestone], list[int]]] = []
         for axis_code, expected in typology.applicable(subject).items():
             axis = typology.axes[axis_code]
             not_applicable = self.random.random() < (0.35 if expected is None else 0.01)
