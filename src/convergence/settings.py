@@ -260,7 +260,8 @@ if TESTING:
 # Agency members and account managers must set up TOTP (organisations/middleware.py). Off by
 # default under tests so other apps' tests need no authenticator; tests/organisations turn it on.
 MFA_REQUIRED_FOR_SENSITIVE_ROLES = env_bool("MFA_REQUIRED", not TESTING)
-USERSESSIONS_TRACK_ACTIVITY = True
+# Sessions are listed from login time; tracking "last seen" would cost a write per request.
+USERSESSIONS_TRACK_ACTIVITY = env_bool("USERSESSIONS_TRACK_ACTIVITY", False)
 INVITATION_TTL_DAYS = int(os.environ.get("INVITATION_TTL_DAYS", "7"))
 
 MAILERS = {

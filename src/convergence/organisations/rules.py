@@ -96,17 +96,24 @@ post_delete.connect(
 )
 
 
-def _memberships(user) -> dict[int, tuple[str, str]]:
-    """{organisation id: (role, organisation kind)} for the user's active organisations (cached)."""
+def membership_rows(user) -> list[tuple[int, str, str, str]]:
+    """(organisation id, role, organisation kind, organisation name) of the user's active
+    organisations, by name; one query per user instance and membership change (cached)."""
     cached = getattr(user, "_convergence_roles", None)
     if cached is not None and cached[0] == _current_generation:
         return cached[1]
-    rows = user.memberships.filter(organisation__is_active=True).values_list(
-        "organisation_id", "role", "organisation__kind"
+    rows = list(
+        user.memberships.filter(organisation__is_active=True)
+        .order_by("organisation__name")
+        .values_list("organisation_id", "role", "organisation__kind", "organisation__name")
     )
-    roles = {org_id: (role, kind) for org_id, role, kind in rows}
-    user._convergence_roles = (_current_generation, roles)
-    return roles
+    user._convergence_roles = (_current_generation, rows)
+    return rows
+
+
+def _memberships(user) -> dict[int, tuple[str, str]]:
+    """{organisation id: (role, organisation kind)} for the user's active organisations (cached)."""
+    return {org_id: (role, kind) for org_id, role, kind, _name in membership_rows(user)}
 
 
 def role_in(user, organisation) -> str | None:
