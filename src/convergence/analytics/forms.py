@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +12,13 @@ from convergence.lib.regions import REGION_CHOICES
 from convergence.referential.models import ProductCategory, ServiceType
 
 from .engine import DEFAULT_MIN_CELL
+
+
+def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
 
 SCOPE_CHOICES = [("services", _("Regional services")), ("products", _("Products"))]
 
@@ -28,27 +37,27 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args, fixed_region: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         campaigns = campaign_choices()
-        self.fields["campaign"].choices = campaigns
+        _choice(self, "campaign").choices = campaigns
         if campaigns and not self.is_bound:
             self.initial.setdefault("campaign", campaigns[0][0])
-        self.fields["compare_with"].choices = [("", _("No comparison")), *campaigns]
+        _choice(self, "compare_with").choices = [("", _("No comparison")), *campaigns]
         self.fixed_region = fixed_region
         if fixed_region:
             # A region member sees its own region (beside the national figures): no choice.
-            self.fields["region"].choices = [(c, n) for c, n in REGION_CHOICES if c == fixed_region]
+            _choice(self, "region").choices = [(c, n) for c, n in REGION_CHOICES if c == fixed_region]
             self.fields["region"].initial = fixed_region
             self.fields["region"].disabled = True
         else:
-            self.fields["region"].choices = [("", _("National")), *REGION_CHOICES]
+            _choice(self, "region").choices = [("", _("National")), *REGION_CHOICES]
         services = [(t.code, f"{t.name}") for t in ServiceType.objects.order_by("name").distinct()]
         products = [(c.code, f"{c.name}") for c in ProductCategory.objects.order_by("name").distinct()]
         seen: set[str] = set()
-        choices = [("", _("All"))]
+        choices: list[tuple[str, Any]] = [("", _("All"))]
         for code, name in [*services, *products]:
             if code not in seen:
                 seen.add(code)
                 choices.append((code, f"{name} ({code})"))
-        self.fields["category"].choices = choices
+        _choice(self, "category").choices = choices
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "fr-select")
 
@@ -73,8 +82,8 @@ class PublishForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].choices = campaign_choices()
-        self.fields["region"].choices = [("", _("National")), *REGION_CHOICES]
+        _choice(self, "campaign").choices = campaign_choices()
+        _choice(self, "region").choices = [("", _("National")), *REGION_CHOICES]
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("class", "fr-input" if name == "min_cell" else "fr-select")
 
@@ -85,7 +94,7 @@ class ObservatoryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].choices = [("", _("All")), *campaign_choices()]
-        self.fields["scope"].choices = [("", _("All")), *SCOPE_CHOICES]
+        _choice(self, "campaign").choices = [("", _("All")), *campaign_choices()]
+        _choice(self, "scope").choices = [("", _("All")), *SCOPE_CHOICES]
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "fr-select")

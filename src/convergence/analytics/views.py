@@ -118,7 +118,7 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ReportRun, pk=pk)
     if region is not None and run.params.get("report", {}).get("region") != region:
         raise Http404  # another region's computation
-    if run.status == RunStatus.DONE and request.htmx:
+    if run.status == RunStatus.DONE and request.headers.get("HX-Request") == "true":
         return HttpResponseClientRefresh()
     return render(request, "analytics/_run_progress.html", {"run": run})
 
@@ -268,7 +268,7 @@ def observatory_table(request: HttpRequest, pk: int, table: str) -> HttpResponse
     return response
 
 
-def report_schema(request: HttpRequest) -> HttpResponse:
+def report_schema(request: HttpRequest) -> FileResponse:
     response = FileResponse(SCHEMA_PATH.open("rb"), content_type="application/schema+json")
     response["Access-Control-Allow-Origin"] = "*"
     return response
