@@ -45,6 +45,7 @@ MAX_PROBLEMS = 500
 CODE_RE = re.compile(r"[-a-zA-Z0-9_]+\Z")  # SlugField
 REGIONAL_KINDS = (OrganisationKind.ARS, OrganisationKind.GRADES)
 KINDS = ("organisations", "subjects", "assessments", "answers", "campaigns")
+ACTION_RANK = {"unchanged": 0, "updated": 1, "created": 2}
 
 
 class TooManyProblems(Exception):
@@ -107,6 +108,16 @@ class ImportOutcome:
     truncated: bool = False
     rows: int = 0
     campaign_code: str = ""
+    # What happens to each subject (code -> [name, action]), for the web preview. A subject
+    # is "updated" when its own fields, its assessment or any of its answers change.
+    subjects: dict[str, list[str]] = field(default_factory=dict)
+
+    def mark(self, code: str, name: str, action: str) -> None:
+        current = self.subjects.get(code)
+        if current is None:
+            self.subjects[code] = [name, action]
+        elif ACTION_RANK[action] > ACTION_RANK[current[1]]:
+            current[1] = action
 
     def total(self, what: str) -> int:
         return sum(counter[what] for counter in self.counts.values())
@@ -679,12 +690,15 @@ class DatasetImporter:
                         setattr(subject, key, values[key])
                 subject.updated_at = self.now
                 to_update.append(subject)
+                self.outcome.mark(entry.code, values.get("name", ""), "updated")
             else:
                 counter["unchanged"] += 1
+                self.outcome.mark(entry.code, values.get("name", ""), "unchanged")
         if to_create:
             Subject.objects.bulk_create(to_create, batch_size=BATCH)
             for subject in to_create:
                 self.subjects[subject.code].id = subject.pk
+                self.outcome.mark(subject.code, subject.name, "created")
             counter["created"] += len(to_create)
         if to_update:
             Subject.objects.bulk_update(
@@ -732,6 +746,7 @@ class DatasetImporter:
                 to_create.append(
                     (entry, Assessment(campaign=self.campaign, subject_id=entry.id, status=status))
                 )
+                self.outcome.mark(entry.code, entry.fields.get("name", ""), "updated")
                 continue
             entry.assessment_id = assessment.pk
             if self.restrict_to is not None and assessment.status not in EDITABLE_STATUSES:
@@ -748,6 +763,7 @@ class DatasetImporter:
                 assessment.updated_at = self.now
                 self.bumped.add(assessment.pk)
                 to_update.append(assessment)
+                self.outcome.mark(entry.code, entry.fields.get("name", ""), "updated")
             else:
                 counter["unchanged"] += 1
         if to_create:
@@ -810,6 +826,7 @@ class DatasetImporter:
                     )
                 )
                 touched.add(assessment_id)  # type: ignore[arg-type]
+                self.outcome.mark(record.subject.code, record.subject.fields.get("name", ""), "updated")
                 continue
             scalar_changed = (
                 row["level"] != record.level
@@ -853,6 +870,7 @@ class DatasetImporter:
             if not scalar_changed:
                 touch_only.append(row["id"])
             touched.add(assessment_id)  # type: ignore[arg-type]
+            self.outcome.mark(record.subject.code, record.subject.fields.get("name", ""), "updated")
             counter["updated"] += 1
         if new_answers:
             Answer.objects.bulk_create([answer for _, answer in new_answers], batch_size=BATCH)

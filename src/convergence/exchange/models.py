@@ -53,6 +53,8 @@ class ImportRun(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     problems = models.JSONField(default=list, blank=True)
     problems_truncated = models.BooleanField(default=False)
+    # The web preview's list of subjects: [code, name, action] (at most MAX_LISTED_SUBJECTS).
+    subjects = models.JSONField(default=list, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -35,6 +35,7 @@ ASSESSMENT_KEYS = {"subject", "status", "answers"}
 ANSWER_KEYS = {"axis", "level", "not_applicable_reason", "milestones", "blockers", "comment"}
 NOT_APPLICABLE = {"", "na", "n/a"}
 INTEGER_RE = re.compile(r"[+-]?\d+\Z")
+PROGRESS_EVERY = 1000  # rows between two progress reports of a web import
 
 
 def _unknown_keys(importer: DatasetImporter, item: dict, allowed: set[str], where: str) -> None:
@@ -212,6 +213,8 @@ def import_rows(importer: DatasetImporter, rows: Iterable[Row]) -> None:
     width = len(COLUMNS)
     for row_number, row in rows:
         importer.outcome.rows += 1
+        if importer.progress is not None and importer.outcome.rows % PROGRESS_EVERY == 0:
+            importer.progress(importer.outcome.rows)
 
         def at(column: str, n: int = row_number) -> str:
             return f"row {n}, column {column}"

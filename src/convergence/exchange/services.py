@@ -8,6 +8,8 @@ code, and a value equal to the stored one is left alone (counted as unchanged).
 
 from __future__ import annotations
 
+import datetime
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -106,6 +108,11 @@ def dataset_import_file(
 
 # --- web uploads: the file is kept under DATA_DIR between the preview and the confirmation ---
 
+MAX_LISTED_SUBJECTS = 20_000  # the preview lists subjects up to this many (paginated)
+UPLOAD_MAX_AGE = datetime.timedelta(days=2)  # unconfirmed uploads older than this are removed
+
+logger = logging.getLogger(__name__)
+
 
 def upload_dir() -> Path:
     directory = Path(settings.DATA_DIR) / "imports"
@@ -118,10 +125,45 @@ def upload_path(run: ImportRun) -> Path:
     return upload_dir() / f"{run.token}.{run.file_format}"
 
 
+def progress_path(run: ImportRun) -> Path:
+    """Progress is written to a file, not to the database: the import runs in one transaction
+    (on SQLite it holds the only write lock), so a row updated inside it would stay invisible
+    to the page that polls until the end."""
+    return upload_dir() / f"{run.token}.progress"
+
+
+def import_run_progress(run: ImportRun) -> int:
+    """Rows read so far by a running check or import."""
+    try:
+        return int(progress_path(run).read_text() or 0)
+    except (OSError, ValueError):
+        return run.rows_done
+
+
+def import_uploads_purge(*, now: datetime.datetime | None = None) -> int:
+    """Remove uploads that were never confirmed nor cancelled (older than UPLOAD_MAX_AGE)."""
+    limit = (now or timezone.now()) - UPLOAD_MAX_AGE
+    stale = ImportRun.objects.filter(
+        source=ImportRun.Source.WEB,
+        started_at__lt=limit,
+        status__in=[ImportRun.Status.UPLOADED, ImportRun.Status.PREVIEWED],
+    )
+    count = 0
+    for run in stale:
+        upload_path(run).unlink(missing_ok=True)
+        progress_path(run).unlink(missing_ok=True)
+        run.status = ImportRun.Status.CANCELLED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        count += 1
+    return count
+
+
 def import_upload_store(
     *, uploaded, user: User, organisation: Organisation | None, restricted: bool
 ) -> ImportRun:
-    """Keep an uploaded CSV or XLSX server-side and open its audit record."""
+    """Keep an uploaded CSV or XLSX server-side and open its audit record (status "uploaded":
+    the check comes next, `import_run_check`)."""
     name = Path(uploaded.name or "").name[:255]
     file_format = detect_format(Path(name))
     if file_format not in ("csv", "xlsx"):
@@ -132,6 +174,9 @@ def import_upload_store(
                 f"file: {uploaded.size} bytes, more than the {settings.IMPORT_MAX_BYTES} bytes an import may have"  # noqa: E501
             ]
         )
+    if not uploaded.size:
+        raise DatasetFileError(["file: the file is empty"])
+    import_uploads_purge()
     run = ImportRun.objects.create(
         source=ImportRun.Source.WEB,
         user=user,
@@ -148,51 +193,91 @@ def import_upload_store(
 
 
 def _progress_saver(run: ImportRun) -> Callable[[int], None]:
+    path = progress_path(run)
+
     def save(rows: int) -> None:
-        ImportRun.objects.filter(pk=run.pk).update(rows_done=rows)
+        path.write_text(str(rows))
 
     return save
 
 
+def _record_subjects(run: ImportRun, outcome: ImportOutcome) -> None:
+    listed = sorted(outcome.subjects.items())[:MAX_LISTED_SUBJECTS]
+    run.subjects = [[code, name, action] for code, (name, action) in listed]
+
+
 def import_run_check(*, run: ImportRun) -> ImportRun:
     """Preview: run the import and roll it back; the counts say what confirming would do."""
+    if run.status != ImportRun.Status.UPLOADED:
+        raise ValueError(f"import {run.pk} is {run.status}, not waiting for its check")
     organisation = run.organisation if run.restricted else None
-    outcome = dataset_import(
-        path=upload_path(run),
-        name=run.file_name,
-        organisation=organisation,
-        dry_run=True,
-        progress=_progress_saver(run),
-        formats=("csv", "xlsx"),
-    )
+    try:
+        outcome = dataset_import(
+            path=upload_path(run),
+            name=run.file_name,
+            organisation=organisation,
+            dry_run=True,
+            progress=_progress_saver(run),
+            formats=("csv", "xlsx"),
+        )
+    except Exception:
+        logger.exception("import check %s failed", run.pk)
+        outcome = ImportOutcome(problems=["file: the check failed unexpectedly; nothing was written"])
     status = ImportRun.Status.REJECTED if outcome.problems else ImportRun.Status.PREVIEWED
+    _record_subjects(run, outcome)
     import_run_record(run=run, outcome=outcome, status=status, finished=bool(outcome.problems))
+    progress_path(run).unlink(missing_ok=True)
     if outcome.problems:
         upload_path(run).unlink(missing_ok=True)
     return run
 
 
-def import_run_apply(*, run: ImportRun) -> ImportRun:
-    """Confirmation: import for real (the data may have changed since the preview: the import
-    checks everything again and is still all or nothing)."""
-    if run.status != ImportRun.Status.PREVIEWED:
-        raise ValueError(f"import {run.pk} is {run.status}, not waiting for confirmation")
-    organisation = run.organisation if run.restricted else None
-    outcome = dataset_import(
-        path=upload_path(run), name=run.file_name, organisation=organisation, formats=("csv", "xlsx")
+def import_run_confirm(*, run: ImportRun) -> bool:
+    """Consume the confirmation atomically: only one request moves a previewed import to
+    "running" (a second click, or a second tab, gets False and imports nothing)."""
+    claimed = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PREVIEWED).update(
+        status=ImportRun.Status.RUNNING, rows_done=0
     )
+    if claimed:
+        run.status = ImportRun.Status.RUNNING
+        run.rows_done = 0
+    return bool(claimed)
+
+
+def import_run_apply(*, run: ImportRun) -> ImportRun:
+    """After `import_run_confirm`: import for real (the data may have changed since the preview:
+    the import checks everything again and is still all or nothing)."""
+    if run.status != ImportRun.Status.RUNNING:
+        raise ValueError(f"import {run.pk} is {run.status}, not confirmed")
+    organisation = run.organisation if run.restricted else None
+    try:
+        outcome = dataset_import(
+            path=upload_path(run),
+            name=run.file_name,
+            organisation=organisation,
+            progress=_progress_saver(run),
+            formats=("csv", "xlsx"),
+        )
+    except Exception:
+        logger.exception("import %s failed", run.pk)
+        outcome = ImportOutcome(problems=["file: the import failed unexpectedly; nothing was written"])
     status = ImportRun.Status.REJECTED if outcome.problems else ImportRun.Status.APPLIED
+    _record_subjects(run, outcome)
     import_run_record(run=run, outcome=outcome, status=status)
     upload_path(run).unlink(missing_ok=True)
+    progress_path(run).unlink(missing_ok=True)
     return run
 
 
-def import_run_cancel(*, run: ImportRun) -> ImportRun:
-    upload_path(run).unlink(missing_ok=True)
-    run.status = ImportRun.Status.CANCELLED
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
-    return run
+def import_run_cancel(*, run: ImportRun) -> bool:
+    """Cancel an import waiting for confirmation (atomically, like the confirmation)."""
+    cancelled = ImportRun.objects.filter(
+        pk=run.pk, status__in=[ImportRun.Status.UPLOADED, ImportRun.Status.PREVIEWED]
+    ).update(status=ImportRun.Status.CANCELLED, finished_at=timezone.now())
+    if cancelled:
+        upload_path(run).unlink(missing_ok=True)
+        run.refresh_from_db()
+    return bool(cancelled)
 
 
 def copy_to_upload(source: Path, run: ImportRun) -> None:

@@ -1,0 +1,220 @@
+"""Blank dataset files to fill in (contract, section 4): a CSV with the header and one example
+row, and an XLSX whose cells offer the campaign referential's codes as drop-down lists.
+
+The XLSX keeps the data on its first sheet (the one the import reads), explains the columns in
+French and English on a second sheet, and holds the code lists on a hidden third sheet ("codes")
+that the drop-down lists refer to (a list typed into the validation itself is limited to 255
+characters, too short for a referential's service types).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from convergence.assessments.enums import AssessmentStatus, CampaignScope
+from convergence.assessments.models import Campaign
+from convergence.assessments.validation import ReferentialContext
+from convergence.catalog.enums import SubjectKind, SubjectStatus
+from convergence.lib.regions import REGIONS
+from convergence.organisations.enums import OrganisationKind
+from convergence.organisations.models import Organisation
+
+from .formats import COLUMNS
+
+# Rows that the drop-down lists and formats cover (the import itself has no such limit).
+VALIDATED_ROWS = 20_000
+
+# column: (français, English). The file is for both audiences, so both texts are in it.
+COLUMN_HELP: dict[str, tuple[str, str]] = {
+    "campaign": ("Code de la campagne (une seule par fichier).", "Campaign code (one per file)."),
+    "organisation": ("Code de votre organisation.", "Your organisation's code."),
+    "organisation_name": ("Nom de l'organisation.", "Organisation name."),
+    "organisation_kind": ("vendor, ars, grades ou agency.", "vendor, ars, grades or agency."),
+    "region": (
+        "Code région du service ; pour un produit, la région de l'organisation (ou vide).",
+        "Region code of the service; for a product, its organisation's region (or empty).",
+    ),
+    "subject": ("Code du produit ou du service (unique).", "Product or service code (unique)."),
+    "subject_kind": ("service ou product.", "service or product."),
+    "subject_name": ("Nom du produit ou du service.", "Product or service name."),
+    "type_or_category": (
+        "Type de service ou catégorie de produit (liste « codes »).",
+        "Service type or product category (list on the “codes” sheet).",
+    ),
+    "status": ("active, deploying, technical ou retired.", "active, deploying, technical or retired."),
+    "assessment_status": ("draft (brouillon) ou submitted (soumise).", "draft or submitted."),
+    "axis": ("Code de l'axe de la doctrine.", "Doctrine axis code."),
+    "level": (
+        "Niveau atteint (0 à 3) ; NA ou vide = non applicable (raison dans comment).",
+        "Level reached (0 to 3); NA or empty = not applicable (reason in comment).",
+    ),
+    "target_level": (
+        "Niveau visé (jalon), supérieur au niveau actuel.",
+        "Target level (milestone), above the level.",
+    ),
+    "target_date": ("Date du jalon, AAAA-MM-JJ.", "Milestone date, YYYY-MM-DD."),
+    "blockers": (
+        "Codes des freins séparés par « ; » (liste sur la feuille « codes »).",
+        "Blocker codes separated by “;” (list on the “codes” sheet).",
+    ),
+    "comment": (
+        "Commentaire libre ; raison si non applicable.",
+        "Free comment; the reason when not applicable.",
+    ),
+}
+
+
+def _kinds(campaign: Campaign) -> list[str]:
+    if campaign.scope == CampaignScope.SERVICES:
+        return [SubjectKind.SERVICE]
+    if campaign.scope == CampaignScope.PRODUCTS:
+        return [SubjectKind.PRODUCT]
+    return [SubjectKind.SERVICE, SubjectKind.PRODUCT]
+
+
+def example_row(
+    campaign: Campaign, context: ReferentialContext, organisation: Organisation | None
+) -> list[str]:
+    """One row that imports as is for `organisation` (a made-up vendor for the agency)."""
+    if organisation is None or organisation.kind == OrganisationKind.AGENCY:
+        org_code, org_name, org_kind, org_region = "exemple-editeur", "Éditeur exemple", "vendor", ""
+    else:
+        org_code, org_name, org_kind, org_region = (
+            organisation.code,
+            organisation.name,
+            organisation.kind,
+            organisation.region,
+        )
+    kinds = _kinds(campaign)
+    kind = SubjectKind.PRODUCT if org_kind == OrganisationKind.VENDOR else SubjectKind.SERVICE
+    if kind not in kinds:
+        kind = kinds[0]
+    targets = [code for k, code in context.expectations if k == kind]
+    target = targets[0] if targets else ""
+    applicable = context.applicable_axes(kind, target) if target else {}
+    axis, expected = next(iter(applicable.items()), ("", None))
+    region = org_region if kind == SubjectKind.PRODUCT else (org_region or next(iter(REGIONS)))
+    level = expected if expected is not None else context.scale_min
+    values = {
+        "campaign": campaign.code,
+        "organisation": org_code,
+        "organisation_name": org_name,
+        "organisation_kind": org_kind,
+        "region": region,
+        "subject": f"{org_code}-exemple",
+        "subject_kind": kind,
+        "subject_name": "Exemple" if kind == SubjectKind.PRODUCT else "Service exemple",
+        "type_or_category": target,
+        "status": SubjectStatus.ACTIVE,
+        "assessment_status": AssessmentStatus.DRAFT,
+        "axis": axis,
+        "level": str(level),
+        "target_level": "",
+        "target_date": "",
+        "blockers": "",
+        "comment": "",
+    }
+    return [values[column] for column in COLUMNS]
+
+
+def template_csv(campaign: Campaign, organisation: Organisation | None) -> str:
+    context = ReferentialContext.from_referential(campaign.referential)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerow(example_row(campaign, context, organisation))
+    return "\ufeff" + buffer.getvalue()  # the BOM makes spreadsheet programs read UTF-8
+
+
+def _code_lists(campaign: Campaign, context: ReferentialContext) -> dict[str, list]:
+    kinds = _kinds(campaign)
+    levels: list = list(range(context.scale_min, context.scale_max + 1))
+    return {
+        "type_or_category": [code for kind, code in context.expectations if kind in kinds],
+        "axis": list(context.axes),
+        "status": list(SubjectStatus.values),
+        "assessment_status": [AssessmentStatus.DRAFT, AssessmentStatus.SUBMITTED],
+        "level": [*levels, "NA"],
+        "target_level": levels[1:],
+        "subject_kind": kinds,
+        "organisation_kind": list(OrganisationKind.values),
+        "region": list(REGIONS),
+        "blockers": list(context.blocker_codes),
+    }
+
+
+def template_xlsx(campaign: Campaign, organisation: Organisation | None) -> bytes:
+    import xlsxwriter
+    from xlsxwriter.utility import xl_col_to_name
+
+    context = ReferentialContext.from_referential(campaign.referential)
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        buffer, {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    )
+    bold = workbook.add_format({"bold": True})
+    text = workbook.add_format({"num_format": "@"})
+    data = workbook.add_worksheet("dataset")
+    help_sheet = workbook.add_worksheet("colonnes - columns")
+    codes = workbook.add_worksheet("codes")
+
+    lists = _code_lists(campaign, context)
+    for index, (name, values) in enumerate(lists.items()):
+        codes.write_string(0, index, name, bold)
+        for row, value in enumerate(values, start=1):
+            if isinstance(value, int):
+                codes.write_number(row, index, value)
+            else:
+                codes.write_string(row, index, str(value))
+        codes.set_column(index, index, 22)
+    codes.hide()
+
+    for column, name in enumerate(COLUMNS):
+        data.write_string(0, column, name, bold)
+        # Text format: "01" stays a region code, "2027-12-31" a date string, not a number.
+        data.set_column(column, column, 18, None if name in ("level", "target_level") else text)
+    for column, value in enumerate(example_row(campaign, context, organisation)):
+        if value:
+            if COLUMNS[column] == "level" and value.isdigit():
+                data.write_number(1, column, int(value))
+            else:
+                data.write_string(1, column, value)
+    data.freeze_panes(1, 0)
+    for name, values in lists.items():
+        if name == "blockers" or not values:
+            continue  # a free list: codes separated by ";", shown on the codes sheet
+        column = COLUMNS.index(name)
+        letter = xl_col_to_name(list(lists).index(name))
+        data.data_validation(
+            1,
+            column,
+            VALIDATED_ROWS,
+            column,
+            {
+                "validate": "list",
+                "source": f"=codes!${letter}$2:${letter}${len(values) + 1}",
+                "error_title": name,
+                "error_message": "Choisissez une valeur de la liste / choose a value from the list",
+            },
+        )
+    campaign_column = COLUMNS.index("campaign")
+    data.data_validation(
+        1, campaign_column, VALIDATED_ROWS, campaign_column, {"validate": "list", "source": [campaign.code]}
+    )
+
+    help_sheet.write_row(0, 0, ["colonne / column", "français", "English"], bold)
+    for row, column in enumerate(COLUMNS, start=1):
+        french, english = COLUMN_HELP[column]
+        help_sheet.write_row(row, 0, [column, french, english])
+    note = len(COLUMNS) + 2
+    help_sheet.write_string(
+        note, 0, "La première feuille est importée ; une ligne par réponse (un axe d'un produit ou service)."
+    )
+    help_sheet.write_string(
+        note + 1, 0, "The first sheet is imported; one row per answer (one axis of a product or service)."
+    )
+    help_sheet.set_column(0, 0, 20)
+    help_sheet.set_column(1, 2, 70)
+    workbook.close()
+    return buffer.getvalue()

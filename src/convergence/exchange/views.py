@@ -1,0 +1,243 @@
+"""Web import (upload → background check → preview → confirmation → background import),
+blank templates to fill in, and exports of an organisation's own data (the whole campaign for
+the agency)."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from convergence.assessments.enums import CampaignStatus
+from convergence.assessments.models import Campaign
+from convergence.organisations.access import acting_organisation, is_agency
+from convergence.organisations.models import Organisation
+
+from . import exporter, services, tasks
+from .dataset_templates import template_csv, template_xlsx
+from .formats import DatasetFileError
+from .forms import CampaignFileForm, ImportUploadForm
+from .models import ImportRun
+
+PAGE_SIZE = 20
+SUBJECTS_PAGE_SIZE = 50
+PROBLEM_RE = re.compile(r"row (?P<row>\d+)(?:, column (?P<column>[\w]+))?: (?P<message>.*)\Z", re.S)
+COUNT_LABELS = {
+    "organisations": _lazy("Organisations"),
+    "subjects": _lazy("Products and services"),
+    "assessments": _lazy("Assessments"),
+    "answers": _lazy("Answers"),
+}
+WAITING = (ImportRun.Status.UPLOADED, ImportRun.Status.RUNNING)
+
+
+def _organisation(request: HttpRequest) -> Organisation:
+    organisation = acting_organisation(request)
+    if organisation is None:
+        raise PermissionDenied
+    return organisation
+
+
+def _unrestricted(request: HttpRequest, organisation: Organisation) -> bool:
+    """The agency (analysts, administrators) imports for any organisation; everyone else only
+    their own organisation's data."""
+    return is_agency(organisation) and request.user.has_perm("exchange.import_dataset")
+
+
+def _run_or_404(request: HttpRequest, token: str) -> ImportRun:
+    """A web import of the acting organisation; another organisation's token is a 404."""
+    organisation = _organisation(request)
+    run = (
+        ImportRun.objects.filter(token=token, source=ImportRun.Source.WEB, organisation=organisation)
+        .select_related("user")
+        .first()
+    )
+    if run is None:
+        raise Http404
+    return run
+
+
+def _template_campaigns(organisation: Organisation) -> QuerySet[Campaign]:
+    if is_agency(organisation):
+        return Campaign.objects.select_related("referential").order_by("-opens_on", "code")
+    return (
+        Campaign.objects.filter(status=CampaignStatus.OPEN)
+        .select_related("referential")
+        .order_by("-opens_on")
+    )
+
+
+def _export_campaigns(organisation: Organisation) -> QuerySet[Campaign]:
+    queryset = Campaign.objects.select_related("referential").order_by("-opens_on", "code")
+    if is_agency(organisation):
+        return queryset
+    return queryset.exclude(status=CampaignStatus.DRAFT)
+
+
+def split_problem(problem: str) -> tuple[str, str, str]:
+    """'row 45, column level: ...' → ('45', 'level', '...'); 'file: ...' → ('', '', 'file: ...')."""
+    match = PROBLEM_RE.match(problem)
+    if match is None:
+        return "", "", problem
+    return match["row"], match["column"] or "", match["message"]
+
+
+@login_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    organisation = _organisation(request)
+    unrestricted = _unrestricted(request, organisation)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.import_upload_store(
+                uploaded=form.cleaned_data["file"],
+                user=request.user,  # type: ignore[arg-type]
+                organisation=organisation,
+                restricted=not unrestricted,
+            )
+        except DatasetFileError as error:
+            for problem in error.problems:
+                form.add_error("file", problem.removeprefix("file: "))
+        else:
+            tasks.import_check.enqueue(run.pk)
+            return redirect("exchange:import_detail", token=run.token)
+    runs = ImportRun.objects.filter(source=ImportRun.Source.WEB, organisation=organisation).select_related(
+        "user"
+    )
+    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    template_form = CampaignFileForm(
+        campaigns=_template_campaigns(organisation), formats=[("xlsx", "XLSX"), ("csv", "CSV")]
+    )
+    return render(
+        request,
+        "exchange/import.html",
+        {
+            "form": form,
+            "page": page,
+            "organisation": organisation,
+            "unrestricted": unrestricted,
+            "template_form": template_form,
+        },
+    )
+
+
+@login_required
+def import_detail(request: HttpRequest, token: str) -> HttpResponse:
+    run = _run_or_404(request, token)
+    context: dict = {"run": run, "waiting": run.status in WAITING}
+    if run.status in WAITING:
+        context["progress"] = services.import_run_progress(run)
+    context["problems"] = [split_problem(problem) for problem in run.problems]
+    counts = run.counts or {}
+    context["counts"] = [
+        (label, counts.get(kind, {})) for kind, label in COUNT_LABELS.items() if kind in counts
+    ]
+    context["subjects_page"] = Paginator(run.subjects, SUBJECTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "exchange/import_detail.html", context)
+
+
+@login_required
+def import_status(request: HttpRequest, token: str) -> HttpResponse:
+    """The progress fragment that htmx polls; the page reloads when the step is over."""
+    run = _run_or_404(request, token)
+    if run.status not in WAITING and request.htmx:
+        return HttpResponseClientRefresh()
+    return render(
+        request,
+        "exchange/_import_progress.html",
+        {"run": run, "progress": services.import_run_progress(run), "waiting": run.status in WAITING},
+    )
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    run = _run_or_404(request, token)
+    if services.import_run_confirm(run=run):
+        tasks.import_apply.enqueue(run.pk)
+    else:
+        messages.info(request, _("This import was already confirmed or cancelled; it was not run again."))
+    return redirect("exchange:import_detail", token=run.token)
+
+
+@login_required
+@require_POST
+def import_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    run = _run_or_404(request, token)
+    if services.import_run_cancel(run=run):
+        messages.success(request, _("The import was cancelled; nothing was written."))
+    else:
+        messages.info(request, _("This import can no longer be cancelled."))
+    return redirect("exchange:import")
+
+
+@login_required
+def template_download(request: HttpRequest) -> HttpResponse:
+    organisation = _organisation(request)
+    form = CampaignFileForm(
+        request.GET or None,
+        campaigns=_template_campaigns(organisation),
+        formats=[("xlsx", "XLSX"), ("csv", "CSV")],
+    )
+    if not form.is_valid():
+        raise Http404
+    campaign: Campaign = form.cleaned_data["campaign"]
+    target = None if is_agency(organisation) else organisation
+    name = f"modele-{campaign.code}"
+    if form.cleaned_data["format"] == "csv":
+        response = HttpResponse(template_csv(campaign, target), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    response = HttpResponse(
+        template_xlsx(campaign, target),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+@login_required
+def exports(request: HttpRequest) -> HttpResponse:
+    organisation = _organisation(request)
+    form = CampaignFileForm(campaigns=_export_campaigns(organisation))
+    return render(
+        request,
+        "exchange/exports.html",
+        {"form": form, "organisation": organisation, "whole_campaign": is_agency(organisation)},
+    )
+
+
+@login_required
+def export_download(request: HttpRequest) -> HttpResponse:
+    """An organisation's own subjects and assessments; the agency's: the whole campaign (what
+    `convergence export_dataset` writes)."""
+    organisation = _organisation(request)
+    form = CampaignFileForm(request.GET or None, campaigns=_export_campaigns(organisation))
+    if not form.is_valid():
+        raise Http404
+    campaign: Campaign = form.cleaned_data["campaign"]
+    fmt = form.cleaned_data["format"]
+    only = None if is_agency(organisation) else organisation
+    name = f"{campaign.code}-{'complet' if only is None else organisation.code}.{fmt}"
+    if fmt == "xlsx":
+        # Written to a temporary file (XlsxWriter's constant-memory mode), then streamed.
+        handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+        exporter.write_xlsx(handle, campaign, only)
+        handle.seek(0)
+        return FileResponse(handle, as_attachment=True, filename=name)
+    pieces = exporter.iter_csv(campaign, only) if fmt == "csv" else exporter.iter_json(campaign, only)
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    response = StreamingHttpResponse(pieces, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
