@@ -318,3 +318,58 @@ def test_only_public_mode_figures_are_published(client):
     assert snapshot.data["families"][0]["subjects"] is None
     assert all(a["suppressed"] for a in snapshot.data["axes"])
     assert snapshot.data["blockers"] == []
+
+
+def test_the_benchmark_queries_do_not_grow_with_products(client, django_assert_max_num_queries):
+    _ref, campaign, axes, _ = build_referential()
+    ours = build_products(campaign, axes, vendors=3)
+    membership = f.MembershipFactory(organisation=ours)
+    client.force_login(membership.user)
+    with django_assert_max_num_queries(25) as small:
+        client.get(reverse("analytics:benchmark"))
+    for i in range(15):
+        a = f.AssessmentFactory(
+            campaign=campaign,
+            status="submitted",
+            subject=f.SubjectFactory(
+                code=f"more-{i}", kind="product", type_or_category="C1", organisation=ours
+            ),
+        )
+        answer(a, axes["A1"], i % 4)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(reverse("analytics:benchmark"))
+
+
+def test_the_observatory_list_paginates_with_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    build_golden_services()
+    for _ in range(25):
+        report_publish(campaign_code="golden", scope="services", region=None, user=None)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("analytics:observatory"))
+    assert len(response.context["page_obj"]) == 20
+    assert len(client.get(reverse("analytics:observatory"), {"page": 2}).context["page_obj"]) == 5
+    assert len(client.get(reverse("analytics:observatory"), {"scope": "products"}).context["page_obj"]) == 0
+
+
+def test_a_region_export_is_always_its_own_region(client):
+    build_golden_services()
+    login(client, kind="grades", region="11", siren="")
+    response = client.get(
+        reverse("analytics:export"),
+        {"campaign": "golden", "scope": "services", "region": "76", "format": "json"},
+    )
+    assert json.loads(response.content)["region"] == "11"
+
+
+def test_published_reports_follow_the_published_json_schema(client):
+    import jsonschema
+
+    build_golden_services()
+    schema = json.loads(b"".join(client.get(reverse("analytics:report_schema")).streaming_content))
+    from convergence.analytics.engine import ReportParams, report_compute
+
+    for params in [{}, {"public": True, "min_cell": 2}, {"region": "11"}, {"category": "T1"}]:
+        report = report_compute(ReportParams(campaign="golden", scope="services", **params)).as_dict()
+        jsonschema.validate(report, schema)
+    snapshot = report_publish(campaign_code="golden", scope="services", region=None, user=None)
+    jsonschema.validate(snapshot.data, schema)
