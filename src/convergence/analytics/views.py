@@ -6,11 +6,13 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -29,6 +31,7 @@ from .forms import DashboardFilterForm, ObservatoryFilterForm, PublishForm
 from .models import PublishedReport, ReportRun
 from .renderers import CONTENT_TYPES, EXTENSIONS
 from .renderers import render as render_file
+from .renderers.charts import report_charts
 from .renderers.document import report_context
 from .renderers.files import render_csv_table
 from .renderers.tables import report_tables
@@ -92,7 +95,13 @@ def _run_context(run: ReportRun | None, params: DashboardParams) -> dict:
     bundle = run.result
     report = bundle["report"]
     labels = report_labels(campaign_code=report["campaign"])
-    context.update(report_context(report, labels))
+    # Drawing the charts takes longer than reading the cached figures: keep them per run and language.
+    charts = cache.get_or_set(
+        f"analytics:charts:{run.pk}:{run.data_version}:{get_language()}",
+        lambda: report_charts(report),
+        timeout=3600,
+    )
+    context.update(report_context(report, labels, charts=charts))
     context["bundle"] = bundle
     if bundle.get("national"):
         national = {a["code"]: a for a in bundle["national"]["axes"]}

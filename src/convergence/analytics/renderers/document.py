@@ -34,15 +34,17 @@ def font_faces() -> str:
     return "\n".join(rules)
 
 
-def report_context(report: dict[str, Any], context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What the report templates need: the report, its charts, and labels around it."""
+def report_context(
+    report: dict[str, Any], context: dict[str, Any] | None = None, *, charts: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """What the report templates need: the report, its charts (drawn unless given), and labels."""
     groups = report.get("families") if report["scope"] == "services" else report.get("categories")
     scale = next((list(a["distribution"]) for a in report["axes"] if a["distribution"]), [])
     return {
         "scale": scale,
         "blocker_names": {},
         "report": report,
-        "charts": report_charts(report),
+        "charts": charts if charts is not None else report_charts(report),
         "groups": groups or [],
         "region_name": region_name(report.get("region")),
         **(context or {}),
