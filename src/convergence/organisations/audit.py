@@ -67,9 +67,8 @@ def owner_organisation_id(instance: models.Model) -> int | None:
             return cache["subject"].organisation_id
         from convergence.catalog.models import Subject
 
-        return (
-            Subject.objects.filter(pk=instance.subject_id).values_list("organisation_id", flat=True).first()
-        )  # type: ignore[attr-defined]
+        subject_id = getattr(instance, "subject_id")  # noqa: B009 (a field of Assessment, not of Model)
+        return Subject.objects.filter(pk=subject_id).values_list("organisation_id", flat=True).first()
     if label == "assessments.Answer":
         cache = instance._state.fields_cache
         if "assessment" in cache:

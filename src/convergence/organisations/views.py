@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -31,6 +32,11 @@ from .models import Invitation, Membership, Organisation, User
 from .rules import ROLE_RANK, assignable_roles, is_agency_analyst, manages_accounts
 
 PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    """The logged-in user (views calling this are behind login_required)."""
+    return cast(User, request.user)
 
 
 def _acting_or_404(request: HttpRequest) -> Organisation:
@@ -106,7 +112,7 @@ def edit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.organisation_update(
-                actor=request.user,
+                actor=_user(request),
                 organisation=organisation,
                 name=form.cleaned_data["name"],
                 siren=form.cleaned_data["siren"],
@@ -164,7 +170,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         accept_url = request.build_absolute_uri(reverse("organisations:invitation_accept", args=["TOKEN"]))
         try:
             invitation, _token = services.invitation_create(
-                actor=request.user,
+                actor=_user(request),
                 organisation=organisation,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -196,7 +202,7 @@ def membership_role(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("organisations:members")
     try:
         services.membership_change_role(
-            actor=request.user, membership=membership, role=form.cleaned_data["role"]
+            actor=_user(request), membership=membership, role=form.cleaned_data["role"]
         )
     except PermissionDenied as error:
         messages.error(request, str(error))
@@ -217,7 +223,7 @@ def membership_remove(request: HttpRequest, pk: int) -> HttpResponse:
     membership = _membership_in_acting(request, pk)
     leaving = membership.user_id == request.user.pk
     try:
-        services.membership_remove(actor=request.user, membership=membership)
+        services.membership_remove(actor=_user(request), membership=membership)
     except PermissionDenied as error:
         messages.error(request, str(error))
     except ValidationError as error:
@@ -242,7 +248,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     except Invitation.DoesNotExist:
         raise Http404 from None
     try:
-        services.invitation_revoke(actor=request.user, invitation=invitation)
+        services.invitation_revoke(actor=_user(request), invitation=invitation)
     except PermissionDenied as error:
         messages.error(request, str(error))
     except ValidationError as error:
@@ -318,7 +324,7 @@ def account(request: HttpRequest) -> HttpResponse:
 
     from .middleware import requires_mfa
 
-    memberships = access.memberships_of(request.user).order_by("organisation__name")
+    memberships = access.memberships_of(_user(request)).order_by("organisation__name")
     return render(
         request,
         "organisations/account.html",
@@ -373,7 +379,7 @@ class _Echo:
 
 
 @login_required
-def audit_log_csv(request: HttpRequest) -> HttpResponse:
+def audit_log_csv(request: HttpRequest) -> StreamingHttpResponse:
     _organisation, _form, entries = _audit_entries(request)
     writer = csv.writer(_Echo())
     header = [
@@ -472,7 +478,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             organisation, token = services.organisation_create(
-                actor=request.user,
+                actor=_user(request),
                 code=data["code"],
                 name=data["name"],
                 kind=data["kind"],
