@@ -373,3 +373,27 @@ def test_published_reports_follow_the_published_json_schema(client):
         jsonschema.validate(report, schema)
     snapshot = report_publish(campaign_code="golden", scope="services", region=None, user=None)
     jsonschema.validate(snapshot.data, schema)
+
+
+def test_the_benchmark_paginates_the_vendor_products(client):
+    _ref, campaign, axes, _ = build_referential()
+    ours = build_products(campaign, axes, vendors=5)
+    for i in range(12):
+        a = f.AssessmentFactory(
+            campaign=campaign,
+            status="submitted",
+            subject=f.SubjectFactory(
+                code=f"page-{i}",
+                name=f"Z product {i:02d}",
+                kind="product",
+                type_or_category="C1",
+                organisation=ours,
+            ),
+        )
+        answer(a, axes["A1"], 2)
+    client.force_login(f.MembershipFactory(organisation=ours).user)
+    first = client.get(reverse("analytics:benchmark"))
+    second = client.get(reverse("analytics:benchmark"), {"campaign": campaign.code, "page": 2})
+    assert len(first.context["products"]) == 10 and len(second.context["products"]) == 4  # 14 products
+    names = {p["name"] for p in first.context["products"]} | {p["name"] for p in second.context["products"]}
+    assert len(names) == 14

@@ -51,14 +51,9 @@ def quantile(distribution: dict[int, int], p: Fraction) -> float | None:
 QUARTILES = (Fraction(1, 4), Fraction(1, 2), Fraction(3, 4))
 
 
-def benchmark_compute(
-    *, campaign: Campaign, organisation: Organisation, min_group: int = BENCHMARK_MIN_GROUP
-) -> list[dict]:
-    """Per product of `organisation` assessed in `campaign`: per axis its level and its peers'
-    quartiles (or a suppression flag)."""
-    referential = campaign.referential
-    axes = list(Axis.objects.filter(referential=referential).order_by("position", "id"))
-    own = list(
+def own_products(*, campaign: Campaign, organisation: Organisation):
+    """The organisation's products with a counted assessment in the campaign, by name."""
+    return (
         Assessment.objects.filter(
             campaign=campaign,
             status__in=REPORTED_STATUSES,
@@ -67,7 +62,20 @@ def benchmark_compute(
         )
         .exclude(subject__status=SubjectStatus.RETIRED)
         .select_related("subject")
-        .order_by("subject__name")
+        .order_by("subject__name", "subject__code")
+    )
+
+
+def benchmark_compute(
+    *, campaign: Campaign, organisation: Organisation, assessments=None, min_group: int = BENCHMARK_MIN_GROUP
+) -> list[dict]:
+    """Per product of `organisation` assessed in `campaign`: per axis its level and its peers'
+    quartiles (or a suppression flag)."""
+    referential = campaign.referential
+    axes = list(Axis.objects.filter(referential=referential).order_by("position", "id"))
+    # `assessments`: a page of own_products(); by default all of them.
+    own = list(
+        assessments if assessments is not None else own_products(campaign=campaign, organisation=organisation)
     )
     if not own:
         return []

@@ -23,7 +23,7 @@ from convergence.organisations.enums import OrganisationKind
 from convergence.organisations.models import Organisation
 
 from . import services
-from .benchmark import BENCHMARK_MIN_GROUP, benchmark_compute
+from .benchmark import BENCHMARK_MIN_GROUP, benchmark_compute, own_products
 from .dashboards import DashboardParams
 from .engine import ReportError, ReportParams, report_compute
 from .enums import RunStatus
@@ -39,6 +39,7 @@ from .selectors import report_labels
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "convergence-report-1.schema.json"
 PAGE_SIZE = 20
+BENCHMARK_PAGE_SIZE = 10  # products per page of the benchmark
 
 
 def _dashboard_region(organisation: Organisation | None) -> str | None:
@@ -170,7 +171,15 @@ def benchmark(request: HttpRequest) -> HttpResponse:
     campaign = next((c for c in campaigns if c.code == code), None)
     if code and campaign is None:
         raise Http404  # a campaign where this vendor has nothing
-    products = benchmark_compute(campaign=campaign, organisation=organisation) if campaign else []
+    page = None
+    products: list[dict] = []
+    if campaign is not None:
+        page = Paginator(
+            own_products(campaign=campaign, organisation=organisation), BENCHMARK_PAGE_SIZE
+        ).get_page(request.GET.get("page"))
+        products = benchmark_compute(
+            campaign=campaign, organisation=organisation, assessments=page.object_list
+        )
     return render(
         request,
         "analytics/benchmark.html",
@@ -179,6 +188,7 @@ def benchmark(request: HttpRequest) -> HttpResponse:
             "campaigns": campaigns,
             "campaign": campaign,
             "products": products,
+            "page_obj": page,
             "min_group": BENCHMARK_MIN_GROUP,
         },
     )
