@@ -240,6 +240,7 @@ def iter_csv(path: Path) -> Iterator[Row]:
             first_line = text.readline()
             names, separator = _header_and_separator(first_line)
             positions = check_header(names)
+            pairs = list(positions.items())
             width = len(names)
             csv.field_size_limit(MAX_CELL_CHARS * 4)
             reader = csv.reader(text, delimiter=separator, strict=False)
@@ -250,10 +251,12 @@ def iter_csv(path: Path) -> Iterator[Row]:
                 if len(cells) != width:
                     yield row_number, {"__cells__": str(len(cells)), "__separator__": separator}
                     continue
-                yield (
-                    row_number,
-                    {name: unescape_cell(cells[index].strip()) for name, index in positions.items()},
-                )
+                row = {}
+                for name, index in pairs:
+                    value = cells[index].strip()
+                    # Only a cell starting with a quote may carry our formula escape.
+                    row[name] = unescape_cell(value) if value[:1] == ESCAPE else value
+                yield row_number, row
         except UnicodeDecodeError as error:
             raise DatasetFileError(
                 [

@@ -16,11 +16,12 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F
+from django.db import connection
+from django.db.models import F, Model
 from django.utils import timezone
 
 from convergence.assessments.enums import EDITABLE_STATUSES, AssessmentStatus, CampaignScope, CampaignStatus
@@ -39,12 +40,18 @@ from convergence.organisations.enums import OrganisationKind
 from convergence.organisations.models import Organisation
 from convergence.referential.models import Referential
 
-CHUNK = 5000
+CHUNK = 20_000  # answers held before a write; memory stays small (one short record each)
 BATCH = 2000
+INSERT_ROWS = 1000  # rows per INSERT statement
 MAX_PROBLEMS = 500
 CODE_RE = re.compile(r"[-a-zA-Z0-9_]+\Z")  # SlugField
 REGIONAL_KINDS = (OrganisationKind.ARS, OrganisationKind.GRADES)
 KINDS = ("organisations", "subjects", "assessments", "answers", "campaigns")
+# Enum `.values` builds a new list at each call; the import checks them on every row.
+ORG_KINDS = frozenset(OrganisationKind.values)
+SUBJECT_KINDS = frozenset(SubjectKind.values)
+SUBJECT_STATUSES = frozenset(SubjectStatus.values)
+ASSESSMENT_STATUSES = frozenset(AssessmentStatus.values)
 ACTION_RANK = {"unchanged": 0, "updated": 1, "created": 2}
 
 
@@ -299,7 +306,7 @@ class DatasetImporter:
         else:
             fields["name"] = name.strip()
         kind = values.get("kind")
-        if kind not in OrganisationKind.values:
+        if kind not in ORG_KINDS:
             self.problem(
                 where("kind"),
                 f"unknown organisation kind {kind!r}; known kinds: {', '.join(OrganisationKind.values)}",
@@ -371,7 +378,7 @@ class DatasetImporter:
         ok = True
         kind = values.get("kind")
         fields: dict[str, str] = {}
-        if kind not in SubjectKind.values:
+        if kind not in SUBJECT_KINDS:
             self.problem(
                 where("kind"), f"unknown subject kind {kind!r}; known kinds: {', '.join(SubjectKind.values)}"
             )
@@ -388,7 +395,7 @@ class DatasetImporter:
             ok = False
         type_code = values.get("type_or_category")
         type_key = values.get("type_key", "type_or_category")
-        if kind in SubjectKind.values:
+        if kind in SUBJECT_KINDS:
             noun, nouns = (
                 ("service type", "types")
                 if kind == SubjectKind.SERVICE
@@ -402,7 +409,7 @@ class DatasetImporter:
                 self.problem(where(type_key), f'unknown {noun} "{type_code}"; known {nouns}: {known}')
                 ok = False
         status = values.get("status") or SubjectStatus.ACTIVE
-        if status not in SubjectStatus.values:
+        if status not in SUBJECT_STATUSES:
             self.problem(
                 where("status"),
                 f"unknown status {status!r}; known statuses: {', '.join(SubjectStatus.values)}",
@@ -431,7 +438,7 @@ class DatasetImporter:
                 else:
                     fields[key] = value
         if (
-            kind in SubjectKind.values
+            kind in SUBJECT_KINDS
             and self.campaign is not None
             and self.campaign.scope != CampaignScope.BOTH
             and {CampaignScope.PRODUCTS: SubjectKind.PRODUCT, CampaignScope.SERVICES: SubjectKind.SERVICE}[
@@ -503,7 +510,7 @@ class DatasetImporter:
         return entry
 
     def assessment_status(self, entry: SubjectEntry, status: Any, where: str) -> bool:
-        if status not in AssessmentStatus.values:
+        if status not in ASSESSMENT_STATUSES:
             self.problem(
                 where, f"unknown assessment status {status!r}; known: {', '.join(AssessmentStatus.values)}"
             )
@@ -671,7 +678,7 @@ class DatasetImporter:
             subject = existing.get(entry.code)
             values = {"kind": entry.kind, "type_or_category": entry.type_or_category, **entry.fields}
             if subject is None:
-                to_create.append(Subject(code=entry.code, organisation_id=org_id, **values))
+                to_create.append({"code": entry.code, "organisation": org_id, **values})
                 continue
             if self.restrict_to is not None and subject.organisation_id != self.restrict_to.pk:
                 self.problem(
@@ -695,10 +702,16 @@ class DatasetImporter:
                 counter["unchanged"] += 1
                 self.outcome.mark(entry.code, values.get("name", ""), "unchanged")
         if to_create:
-            Subject.objects.bulk_create(to_create, batch_size=BATCH)
+            fields = ("code", "organisation", "kind", "type_or_category", "name", "status", "region")
+            fields += tuple(sorted({key for subject in to_create for key in subject} - set(fields)))
+            insert_rows(
+                Subject, fields, [tuple(subject.get(key, "") for key in fields) for subject in to_create]
+            )
+            codes = [subject["code"] for subject in to_create]
+            for pk, code in Subject.objects.filter(code__in=codes).values_list("id", "code"):
+                self.subjects[code].id = pk
             for subject in to_create:
-                self.subjects[subject.code].id = subject.pk
-                self.outcome.mark(subject.code, subject.name, "created")
+                self.outcome.mark(subject["code"], subject["name"], "created")
             counter["created"] += len(to_create)
         if to_update:
             Subject.objects.bulk_update(
@@ -743,9 +756,7 @@ class DatasetImporter:
             status = entry.status_in_file or AssessmentStatus.DRAFT
             assessment = existing.get(entry.id)  # type: ignore[arg-type]
             if assessment is None:
-                to_create.append(
-                    (entry, Assessment(campaign=self.campaign, subject_id=entry.id, status=status))
-                )
+                to_create.append((entry, status))
                 self.outcome.mark(entry.code, entry.fields.get("name", ""), "updated")
                 continue
             entry.assessment_id = assessment.pk
@@ -767,10 +778,19 @@ class DatasetImporter:
             else:
                 counter["unchanged"] += 1
         if to_create:
-            Assessment.objects.bulk_create([a for _, a in to_create], batch_size=BATCH)
-            for entry, assessment in to_create:
-                entry.assessment_id = assessment.pk
-                self.bumped.add(assessment.pk)  # new: no version bump needed for later answers
+            insert_rows(
+                Assessment,
+                ("campaign", "subject", "status"),
+                [(self.campaign.pk, e.id, st) for e, st in to_create],
+            )
+            created = dict(
+                Assessment.objects.filter(
+                    campaign=self.campaign, subject_id__in=[entry.id for entry, _ in to_create]
+                ).values_list("subject_id", "id")
+            )
+            for entry, _status in to_create:
+                entry.assessment_id = created[entry.id]
+                self.bumped.add(entry.assessment_id)  # new: no version bump needed for later answers
             counter["created"] += len(to_create)
         if to_update:
             Assessment.objects.bulk_update(to_update, ["status", "version", "updated_at"], batch_size=BATCH)
@@ -802,7 +822,7 @@ class DatasetImporter:
                 answer__assessment_id__in=assessment_ids
             ).values_list("answer_id", "category_id"):
                 by_id[answer_id]["blockers"].add(category_id)
-        new_answers: list[tuple[AnswerRecord, Answer]] = []
+        new_answers: list[AnswerRecord] = []
         updated: list[Answer] = []
         touch_only: list[int] = []
         replace_milestones: dict[int, AnswerRecord] = {}
@@ -812,19 +832,7 @@ class DatasetImporter:
             assessment_id = record.subject.assessment_id
             row = existing.get((assessment_id, record.axis_id))  # type: ignore[arg-type]
             if row is None:
-                new_answers.append(
-                    (
-                        record,
-                        Answer(
-                            assessment_id=assessment_id,
-                            axis_id=record.axis_id,
-                            level=record.level,
-                            not_applicable=record.not_applicable,
-                            not_applicable_reason=record.reason,
-                            comment=record.comment,
-                        ),
-                    )
-                )
+                new_answers.append(record)
                 touched.add(assessment_id)  # type: ignore[arg-type]
                 self.outcome.mark(record.subject.code, record.subject.fields.get("name", ""), "updated")
                 continue
@@ -873,10 +881,9 @@ class DatasetImporter:
             self.outcome.mark(record.subject.code, record.subject.fields.get("name", ""), "updated")
             counter["updated"] += 1
         if new_answers:
-            Answer.objects.bulk_create([answer for _, answer in new_answers], batch_size=BATCH)
-            for record, answer in new_answers:
-                replace_milestones[answer.pk] = record
-                replace_blockers[answer.pk] = record
+            for record, answer_id in zip(new_answers, self._insert_answers(new_answers), strict=True):
+                replace_milestones[answer_id] = record
+                replace_blockers[answer_id] = record
             counter["created"] += len(new_answers)
         if updated:
             Answer.objects.bulk_update(
@@ -897,28 +904,106 @@ class DatasetImporter:
         stale_milestones = [pk for pk in replace_milestones if pk in existing_ids]
         if stale_milestones:
             Milestone.objects.filter(answer_id__in=stale_milestones).delete()
-        milestones = [
-            Milestone(answer_id=pk, level=level, due_on=due_on)
-            for pk, record in replace_milestones.items()
-            for level, due_on in record.milestones
-        ]
-        if milestones:
-            Milestone.objects.bulk_create(milestones, batch_size=BATCH)
+        adapt_date = connection.ops.adapt_datefield_value
+        insert_rows(
+            Milestone,
+            ("answer", "level", "due_on"),
+            [
+                (pk, level, adapt_date(due_on))
+                for pk, record in replace_milestones.items()
+                for level, due_on in record.milestones
+            ],
+        )
         stale_blockers = [pk for pk in replace_blockers if pk in existing_ids]
         if stale_blockers:
             AnswerBlocker.objects.filter(answer_id__in=stale_blockers).delete()
-        blockers = [
-            AnswerBlocker(answer_id=pk, category_id=category_id)
-            for pk, record in replace_blockers.items()
-            for category_id in record.blockers
-        ]
-        if blockers:
-            AnswerBlocker.objects.bulk_create(blockers, batch_size=BATCH)
+        insert_rows(
+            AnswerBlocker,
+            ("answer", "category"),
+            [(pk, category_id) for pk, record in replace_blockers.items() for category_id in record.blockers],
+        )
         # Optimistic concurrency: an assessment changed by the import gets a new version, once.
         bump = touched - self.bumped
         if bump:
             Assessment.objects.filter(pk__in=bump).update(version=F("version") + 1, updated_at=self.now)
             self.bumped |= bump
+
+    def _insert_answers(self, records: list[AnswerRecord]) -> list[int]:
+        """Insert new answers; return their ids in the same order (one SELECT for all: a
+        multi-row INSERT does not return ids on every database)."""
+        now = connection.ops.adapt_datetimefield_value(self.now)
+        insert_rows(
+            Answer,
+            (
+                "assessment",
+                "axis",
+                "level",
+                "not_applicable",
+                "not_applicable_reason",
+                "comment",
+                "needs_recheck",
+                "updated_at",
+            ),
+            [
+                (
+                    r.subject.assessment_id,
+                    r.axis_id,
+                    r.level,
+                    r.not_applicable,
+                    r.reason,
+                    r.comment,
+                    False,
+                    now,
+                )
+                for r in records
+            ],
+        )
+        assessment_ids = {r.subject.assessment_id for r in records}
+        ids = {
+            (assessment_id, axis_id): pk
+            for pk, assessment_id, axis_id in Answer.objects.filter(
+                assessment_id__in=assessment_ids
+            ).values_list("id", "assessment_id", "axis_id")
+        }
+        return [ids[(r.subject.assessment_id, r.axis_id)] for r in records]
+
+
+def insert_rows(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> None:
+    """INSERT many rows with multi-row VALUES statements, bypassing model instances.
+
+    The ORM's bulk_create builds a model instance and compiles every value of every row: it
+    was most of the time of a first import. Values must already be adapted for the database
+    (dates through `connection.ops`). No signal is sent: no per-row history (see module doc).
+    """
+    if not rows:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    # Every other column gets what the ORM would give it: its default, or now for auto_now.
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    given = {meta.get_field(name).attname for name in fields}
+    others = [field for field in meta.concrete_fields if not field.primary_key and field.attname not in given]
+    defaults = tuple(
+        now
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        else field.get_db_prep_save(field.get_default(), connection)
+        for field in others
+    )
+    if defaults:
+        fields = [*fields, *(field.name for field in others)]
+        rows = [row + defaults for row in rows]
+    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    max_params = connection.features.max_query_params or 30_000
+    per_statement = max(1, min(INSERT_ROWS, max_params // len(fields)))
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            cursor.execute(
+                # Only our model's quoted table and column names are formatted in; values are parameters.
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([one_row] * len(batch))}",  # noqa: S608
+                [value for row in batch for value in row],
+            )
 
 
 def _parse_date(value: Any) -> datetime.date | None:

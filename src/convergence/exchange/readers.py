@@ -211,6 +211,10 @@ def _integer_or_text(value: str) -> int | str | None:
 def import_rows(importer: DatasetImporter, rows: Iterable[Row]) -> None:
     """Flat rows (contract, section 4): one row per answer."""
     width = len(COLUMNS)
+    last_org_key: tuple | None = None
+    last_org = None
+    last_subject_key: tuple | None = None
+    last_subject = None
     for row_number, row in rows:
         importer.outcome.rows += 1
         if importer.progress is not None and importer.outcome.rows % PROGRESS_EVERY == 0:
@@ -227,40 +231,72 @@ def import_rows(importer: DatasetImporter, rows: Iterable[Row]) -> None:
             )
             importer.problem(f"row {row_number}", f"{row['__cells__']} cells instead of {width}{hint}")
             continue
-        too_long = [column for column, value in row.items() if len(value) > MAX_CELL_CHARS]
-        if too_long:
+        if max(map(len, row.values())) > MAX_CELL_CHARS:
+            too_long = [column for column, value in row.items() if len(value) > MAX_CELL_CHARS]
             importer.problem(at(too_long[0]), f"more than {MAX_CELL_CHARS} characters")
             continue
         if not importer.campaign_from_row(row["campaign"], at("campaign")):
             continue
         kind = row["subject_kind"]
-        org = importer.organisation(
-            lambda key: at(ORG_COLUMNS[key]),
-            {
-                "code": row["organisation"],
-                "name": row["organisation_name"],
-                "kind": row["organisation_kind"],
-                "region": row["region"],
-            },
-            stated={"region"} if kind == SubjectKind.PRODUCT else set(),
-            creation_region=row["region"],
+        # Rows of one subject usually follow each other and repeat the same organisation and
+        # subject cells: those are checked once, and again only when they differ from the
+        # previous row's (a row naming another organisation is still reported, row by row).
+        org_key = (
+            row["organisation"],
+            row["organisation_name"],
+            row["organisation_kind"],
+            row["region"],
+            kind,
         )
-        subject = importer.subject(
-            lambda key: at(SUBJECT_COLUMNS.get(key, key)),
-            {
-                "code": row["subject"],
-                "kind": kind,
-                "name": row["subject_name"],
-                "organisation": row["organisation"],
-                "type_or_category": row["type_or_category"],
-                "status": row["status"],
-                "region": row["region"] if kind == SubjectKind.SERVICE else "",
-            },
-            full=False,
+        if org_key == last_org_key:
+            org = last_org
+        else:
+            org = importer.organisation(
+                lambda key: at(ORG_COLUMNS[key]),
+                {
+                    "code": row["organisation"],
+                    "name": row["organisation_name"],
+                    "kind": row["organisation_kind"],
+                    "region": row["region"],
+                },
+                stated={"region"} if kind == SubjectKind.PRODUCT else set(),
+                creation_region=row["region"],
+            )
+            last_org_key, last_org = (org_key, org) if org is not None else (None, None)
+        subject_key = (
+            org_key,
+            row["subject"],
+            row["subject_name"],
+            row["type_or_category"],
+            row["status"],
+            row["assessment_status"],
         )
+        if subject_key == last_subject_key:
+            subject = last_subject
+        else:
+            subject = importer.subject(
+                lambda key: at(SUBJECT_COLUMNS.get(key, key)),
+                {
+                    "code": row["subject"],
+                    "kind": kind,
+                    "name": row["subject_name"],
+                    "organisation": row["organisation"],
+                    "type_or_category": row["type_or_category"],
+                    "status": row["status"],
+                    "region": row["region"] if kind == SubjectKind.SERVICE else "",
+                },
+                full=False,
+            )
+            if (
+                org is not None
+                and subject is not None
+                and importer.assessment_status(subject, row["assessment_status"], at("assessment_status"))
+            ):
+                last_subject_key, last_subject = subject_key, subject
+            else:
+                last_subject_key = None
+                continue
         if org is None or subject is None:
-            continue
-        if not importer.assessment_status(subject, row["assessment_status"], at("assessment_status")):
             continue
         level_text = row["level"]
         not_applicable = level_text.strip().lower() in NOT_APPLICABLE
