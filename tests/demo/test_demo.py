@@ -61,7 +61,7 @@ def test_the_demo_loads_realistic_volumes_and_is_idempotent():
     assert 450 <= Subject.objects.filter(kind="product").count() <= 600
     assert len(set(services.values_list("region", flat=True))) == 18
 
-    past, current = Campaign.objects.get(code="2024-S2"), Campaign.objects.get(code="2025-S2")
+    past, current = Campaign.objects.get(code="2025-S2"), Campaign.objects.get(code="2026-S2")
     assert (past.status, past.referential.code) == ("closed", "doctrine-2019")
     assert (current.status, current.referential.code) == ("open", "doctrine-2023")
     statuses = set(Assessment.objects.filter(campaign=current).values_list("status", flat=True))

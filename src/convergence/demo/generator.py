@@ -3,7 +3,7 @@
 `generate(scale=1.0, seed=DEFAULT_SEED)` writes, in one transaction and with bulk inserts:
 the national agency, the ARS and GRADeS of the 18 regions, about 350 regional services over the
 typology, about 100 vendors (valid SIRENs) with about 500 products, and two campaigns —
-2024-S2 on doctrine-2019 (closed) and 2025-S2 on doctrine-2023 (open, prefilled from 2024-S2
+2025-S2 on doctrine-2019 (closed) and 2026-S2 on doctrine-2023 (open, prefilled from 2025-S2
 by `campaign_open`) — with answers, dated trajectories, blockers, returned and validated
 assessments and drafts. The same seed and scale always give the same rows and codes.
 
@@ -33,8 +33,8 @@ from convergence.organisations.models import Organisation, User
 from convergence.referential.models import Axis, BlockerCategory, Expectation, Referential, ServiceType
 
 DEFAULT_SEED = 20251125
-PAST_CAMPAIGN = "2024-S2"
-CURRENT_CAMPAIGN = "2025-S2"
+PAST_CAMPAIGN = "2025-S2"
+CURRENT_CAMPAIGN = "2026-S2"
 AGENCY_CODE = "ans"
 
 # Level weights (0, 1, 2, 3) per axis: INS, MSS and INTEROP high, DMP low, the rest in between.
@@ -84,13 +84,13 @@ COMMENTS = [
     "",
 ]
 MILESTONE_DATES = [
-    datetime.date(2025, 6, 30),
-    datetime.date(2025, 12, 31),
     datetime.date(2026, 6, 30),
     datetime.date(2026, 12, 31),
     datetime.date(2027, 6, 30),
     datetime.date(2027, 12, 31),
+    datetime.date(2028, 6, 30),
     datetime.date(2028, 12, 31),
+    datetime.date(2029, 12, 31),
 ]
 
 GRADES_NAMES = {
@@ -431,11 +431,11 @@ class _Generator:
         referential = Referential.objects.get(code="doctrine-2019")
         campaign = Campaign.objects.create(
             code=PAST_CAMPAIGN,
-            title="Campagne 2024 — second semestre",
+            title="Campagne 2025 — second semestre",
             referential=referential,
             scope=CampaignScope.BOTH,
-            opens_on=datetime.date(2024, 9, 2),
-            closes_on=datetime.date(2024, 12, 13),
+            opens_on=datetime.date(2025, 9, 1),
+            closes_on=datetime.date(2025, 12, 12),
             status=CampaignStatus.CLOSED,
             instructions=(
                 "Évaluez chaque produit déployé et chaque service régional actif sur la doctrine 2019."
@@ -482,18 +482,18 @@ class _Generator:
         referential = Referential.objects.get(code="doctrine-2023")
         campaign = Campaign.objects.create(
             code=CURRENT_CAMPAIGN,
-            title="Campagne 2025 — second semestre",
+            title="Campagne 2026 — second semestre",
             referential=referential,
             scope=CampaignScope.BOTH,
-            opens_on=datetime.date(2025, 9, 1),
-            closes_on=datetime.date(2025, 12, 15),
+            opens_on=datetime.date(2026, 9, 1),
+            closes_on=datetime.date(2026, 12, 15),
             status=CampaignStatus.DRAFT,
             instructions=(
-                "Les réponses validées de la campagne 2024 sont reprises : vérifiez en priorité les axes "
+                "Les réponses validées de la campagne 2025 sont reprises : vérifiez en priorité les axes "
                 "marqués « à revoir » (doctrine 2023)."
             ),
         )
-        # The real opening path: drafts for every active subject, carried over from 2024-S2.
+        # The real opening path: drafts for every active subject, carried over from 2025-S2.
         campaign_open(campaign=campaign, today=campaign.opens_on)
         typology = _Typology(referential)
         drafts = list(
