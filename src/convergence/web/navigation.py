@@ -27,6 +27,9 @@ NAVIGATION = [
     NavEntry(_("Dashboards"), "analytics:dashboard", "authenticated"),
     NavEntry(_("Import"), "exchange:import", "authenticated"),
     NavEntry(_("Observatory"), "analytics:observatory"),
+    NavEntry(_("My organisation"), "organisations:profile", "authenticated"),
+    NavEntry(_("Organisations"), "organisations:list", "agency"),
+    NavEntry(_("Audit log"), "organisations:audit_log", "authenticated"),
 ]
 
 
