@@ -1,5 +1,6 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
@@ -23,11 +24,10 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
         name="docs",
     ),
-    path(
-        "redoc/",
-        SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
-        name="redoc",
-    ),
+    # Redoc always loads its logo from its vendor's CDN (a third-party request that our CSP
+    # blocks, logged as an error) and needs blob: workers: the Swagger UI page documents the
+    # same schema with local files only, so the old address leads there.
+    path("redoc/", RedirectView.as_view(pattern_name="api:docs", permanent=True), name="redoc"),
     path("jetons/", pages.token_list, name="tokens"),
     path("jetons/<int:pk>/revoquer/", pages.token_revoke, name="token_revoke"),
     path("", include(router.urls)),
