@@ -88,6 +88,7 @@ def test_html_and_pdf_are_the_human_report(tmp_path):
     build_golden_services()
     html = run("--campaign", "golden", "--scope", "services", "--format", "html").decode()
     assert "<svg" in html and "Marianne" in html
+    assert "file://" not in html  # no server path in a file meant to be shared
     assert "Frein b1" in html  # blocker names, not only codes
     assert html.count('role="img"') == 5
     target = tmp_path / "r.pdf"

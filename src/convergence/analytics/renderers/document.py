@@ -51,9 +51,14 @@ def report_context(
     }
 
 
-def render_html(report: dict[str, Any], *, context: dict[str, Any] | None = None) -> str:
+def render_html(
+    report: dict[str, Any], *, context: dict[str, Any] | None = None, for_pdf: bool = False
+) -> str:
     ctx = report_context(report, context)
-    ctx["font_faces"] = font_faces()
+    # The PDF engine reads Marianne from django-dsfr's files on this server; a downloaded HTML
+    # file must not carry server paths, so it names the font and lets the reader's system find
+    # it (DejaVu Sans or any sans-serif otherwise).
+    ctx["font_faces"] = font_faces() if for_pdf else ""
     return render_to_string("analytics/report_document.html", ctx)
 
 
@@ -64,4 +69,4 @@ def render_pdf(report: dict[str, Any], *, context: dict[str, Any] | None = None)
     # drawn by its SVG renderer all the same): keep the command's standard error readable.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
-    return HTML(string=render_html(report, context=context)).write_pdf()
+    return HTML(string=render_html(report, context=context, for_pdf=True)).write_pdf()
