@@ -1,17 +1,19 @@
 """`convergence demo`: realistic volumes, deterministic, idempotent, demo accounts."""
 
 import io
+import re
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Avg, Count
+from django.urls import reverse
 
 from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign, Milestone
 from convergence.catalog.models import Subject
+from convergence.demo.accounts import DEMO_PASSWORD
 from convergence.demo.generator import DEMO_ACCOUNTS, generate
-from convergence.demo.management.commands.demo import DEMO_PASSWORD
 from convergence.lib.siren import is_valid_siren
 from convergence.organisations.models import Organisation, User
 from convergence.referential.services import load_default_referentials
@@ -125,3 +127,25 @@ def test_demo_accounts_log_in_only_in_demo_mode(client, settings):
         assert user.memberships.get().role == role
         assert EmailAddress.objects.filter(user=user, email=email, verified=True, primary=True).exists()
     assert client.login(username="analyste.agence", password=DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_in_demo_mode_the_login_page_shows_the_accounts_and_the_current_two_factor_code(client, settings):
+    from convergence.demo.accounts import demo_totp_code
+
+    settings.DEMO_MODE = True
+    before = demo_totp_code()
+    page = client.get(reverse("account_login")).content.decode()
+    after = demo_totp_code()  # the code may roll over between the two reads
+    assert "analyste.agence@demo.convergence.test" in page
+    assert DEMO_PASSWORD in page
+    shown = re.search(r'id="demo-totp-code">(\d{6})<', page)
+    assert shown and shown.group(1) in {before, after}
+
+
+@pytest.mark.django_db
+def test_outside_demo_mode_the_login_page_shows_no_credentials(client, settings):
+    settings.DEMO_MODE = False
+    page = client.get(reverse("account_login")).content.decode()
+    assert DEMO_PASSWORD not in page
+    assert "demo-login-help" not in page

@@ -15,4 +15,18 @@ def site(request):
         },
         "navigation": SimpleLazyObject(lambda: navigation_for(request)),
         "DEMO_MODE": settings.DEMO_MODE,
+        "demo_login_help": SimpleLazyObject(_demo_login_help) if settings.DEMO_MODE else None,
+    }
+
+
+def _demo_login_help() -> dict:
+    """Demo mode only: the accounts, their password and the current two-factor code, shown on the
+    login pages so that someone trying `make run` can sign in as every role."""
+    from convergence.demo.accounts import DEMO_PASSWORD, demo_totp_code
+    from convergence.demo.generator import DEMO_ACCOUNTS
+
+    return {
+        "accounts": [{"email": email, "role": role} for email, _organisation, role in DEMO_ACCOUNTS],
+        "password": DEMO_PASSWORD,
+        "totp_code": demo_totp_code(),
     }

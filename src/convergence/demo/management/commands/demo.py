@@ -3,15 +3,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from convergence.demo.accounts import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from convergence.demo.generator import DEFAULT_SEED, accounts_ensure, generate
 from convergence.referential.schema import ReferentialFileError
 from convergence.referential.services import load_default_referentials
-
-# Printed only in demo mode (CONVERGENCE_DEMO=1, set by `make run`); never a production password.
-DEMO_PASSWORD = "demo-convergence-2025"
-# Agency members and account managers must use two-factor authentication: in demo mode their
-# authenticator is set up with this secret (add it to any TOTP app, or use `oathtool --totp -b`).
-DEMO_TOTP_SECRET = "KRUGKIDDN5XHMZLSM5SW4Y3FEBSGK3LP"
 
 
 class Command(BaseCommand):
