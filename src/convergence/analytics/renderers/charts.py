@@ -77,11 +77,14 @@ def reached_rate_chart(report: dict[str, Any]) -> str:
     threshold = report.get("threshold")
     if threshold is not None:
         ax.axvline(threshold * 100, color="black", linestyle="--", linewidth=1)
+        # Above the plot area, so that it never covers a bar's value.
         ax.text(
             threshold * 100,
-            len(axes) - 0.4,
+            1.01,
             _("threshold %(value)s %%") % {"value": round(threshold * 100)},
+            transform=ax.get_xaxis_transform(),
             ha="center",
+            va="bottom",
             fontsize=8,
         )
     ax.set_xlim(0, 112)
