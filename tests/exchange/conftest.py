@@ -60,3 +60,11 @@ def campaign(referential):
         closes_on=datetime.date(2020, 12, 15),
         status="open",
     )
+
+
+@pytest.fixture
+def client():
+    """Pages in English (French is the site's default language; tests read the source strings)."""
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")

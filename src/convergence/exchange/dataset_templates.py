@@ -90,7 +90,7 @@ def example_row(
     kind = SubjectKind.PRODUCT if org_kind == OrganisationKind.VENDOR else SubjectKind.SERVICE
     if kind not in kinds:
         kind = kinds[0]
-    targets = [code for k, code in context.expectations if k == kind]
+    targets = _targets(campaign, [kind])
     target = targets[0] if targets else ""
     applicable = context.applicable_axes(kind, target) if target else {}
     axis, expected = next(iter(applicable.items()), ("", None))
@@ -127,11 +127,27 @@ def template_csv(campaign: Campaign, organisation: Organisation | None) -> str:
     return "\ufeff" + buffer.getvalue()  # the BOM makes spreadsheet programs read UTF-8
 
 
+def _targets(campaign: Campaign, kinds: list[str]) -> list[str]:
+    """Service types then product categories, in the referential's order."""
+    from convergence.referential.models import ProductCategory, ServiceType
+
+    codes: list[str] = []
+    if SubjectKind.SERVICE in kinds:
+        codes += ServiceType.objects.filter(referential=campaign.referential_id).values_list(
+            "code", flat=True
+        )
+    if SubjectKind.PRODUCT in kinds:
+        codes += ProductCategory.objects.filter(referential=campaign.referential_id).values_list(
+            "code", flat=True
+        )
+    return codes
+
+
 def _code_lists(campaign: Campaign, context: ReferentialContext) -> dict[str, list]:
     kinds = _kinds(campaign)
     levels: list = list(range(context.scale_min, context.scale_max + 1))
     return {
-        "type_or_category": [code for kind, code in context.expectations if kind in kinds],
+        "type_or_category": _targets(campaign, kinds),
         "axis": list(context.axes),
         "status": list(SubjectStatus.values),
         "assessment_status": [AssessmentStatus.DRAFT, AssessmentStatus.SUBMITTED],

@@ -42,7 +42,6 @@ from convergence.referential.models import Referential
 
 CHUNK = 20_000  # answers held before a write; memory stays small (one short record each)
 BATCH = 2000
-INSERT_ROWS = 1000  # rows per INSERT statement
 MAX_PROBLEMS = 500
 CODE_RE = re.compile(r"[-a-zA-Z0-9_]+\Z")  # SlugField
 REGIONAL_KINDS = (OrganisationKind.ARS, OrganisationKind.GRADES)
@@ -405,7 +404,7 @@ class DatasetImporter:
                 self.problem(where(type_key), f"a {kind} needs its {noun}")
                 ok = False
             elif not self.context.knows_target(kind, type_code):
-                known = _known(code for k, code in self.context.expectations if k == kind)
+                known = _known(sorted(code for k, code in self.context.expectations if k == kind))
                 self.problem(where(type_key), f'unknown {noun} "{type_code}"; known {nouns}: {known}')
                 ok = False
         status = values.get("status") or SubjectStatus.ACTIVE
@@ -969,7 +968,7 @@ class DatasetImporter:
 
 
 def insert_rows(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> None:
-    """INSERT many rows with multi-row VALUES statements, bypassing model instances.
+    """INSERT many rows (COPY on PostgreSQL, executemany elsewhere), bypassing model instances.
 
     The ORM's bulk_create builds a model instance and compiles every value of every row: it
     was most of the time of a first import. Values must already be adapted for the database
@@ -993,17 +992,17 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: list[tuple]) ->
         fields = [*fields, *(field.name for field in others)]
         rows = [row + defaults for row in rows]
     columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
-    max_params = connection.features.max_query_params or 30_000
-    per_statement = max(1, min(INSERT_ROWS, max_params // len(fields)))
-    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = quote(meta.db_table)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            batch = rows[start : start + per_statement]
-            cursor.execute(
-                # Only our model's quoted table and column names are formatted in; values are parameters.
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([one_row] * len(batch))}",  # noqa: S608
-                [value for row in batch for value in row],
-            )
+        if connection.vendor == "postgresql":
+            # COPY streams the rows: no SQL text to build nor parse, the fastest bulk path.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            # One prepared statement run for every row (SQLite's executemany loops in C).
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
 
 
 def _parse_date(value: Any) -> datetime.date | None:

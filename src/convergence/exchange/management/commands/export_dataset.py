@@ -2,7 +2,7 @@
 
 import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, no_translations
 
 from convergence.assessments.models import Campaign
 from convergence.exchange import exporter
@@ -18,6 +18,9 @@ class Command(BaseCommand):
             "-o", "--output", help="output file (default: standard output; required for xlsx)"
         )
 
+    # Messages for scripts and logs stay in English, whatever the site's default language
+    # (the contract's wording: `row 45, column level: ...`).
+    @no_translations
     def handle(self, *args, campaign: str, format: str, output: str | None, **options):
         found = Campaign.objects.select_related("referential").filter(code=campaign).first()
         if found is None:

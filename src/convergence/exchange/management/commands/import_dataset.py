@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, no_translations
 
 from convergence.exchange.services import dataset_import_file
 
@@ -17,6 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="dataset file: .json, .csv or .xlsx")
 
+    # Messages for scripts and logs stay in English, whatever the site's default language
+    # (the contract's wording: `row 45, column level: ...`).
+    @no_translations
     def handle(self, *args, file: str, **options):
         path = Path(file)
         if not path.exists():
