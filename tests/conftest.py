@@ -2,6 +2,8 @@ import os
 import shutil
 
 import pytest
+from django.test import Client
+from django.utils import translation
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright runs an event loop
 
@@ -27,6 +29,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords or "page" in getattr(item, "fixturenames", ()):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """Tests read messages in the source language (English); French, the site's default language,
+    is checked by the translation tests, which ask for it explicitly."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client():
+    """The test client asks for English pages, like the rest of the suite (see above)."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture(scope="session")

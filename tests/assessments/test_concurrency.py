@@ -20,7 +20,7 @@ from .conftest import build_world
 @pytest.mark.django_db
 def test_two_clients_based_on_the_same_version_the_second_is_refused(world):
     colleague = f.MembershipFactory(organisation=world.vendor).user
-    alice, bob = Client(), Client()
+    alice, bob = Client(HTTP_ACCEPT_LANGUAGE="en"), Client(HTTP_ACCEPT_LANGUAGE="en")
     alice.force_login(world.vendor_user)
     bob.force_login(colleague)
     assessment = world.product_assessment

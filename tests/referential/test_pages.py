@@ -1,6 +1,7 @@
 """Public pages of the referential: list, detail with the matrix, comparison of editions."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from convergence.referential import models as ref
@@ -80,12 +81,10 @@ def test_an_unknown_code_is_404(client, editions):
     assert client.get(reverse("referential:detail", args=["nope"])).status_code == 404
 
 
-def test_the_detail_shows_descriptors_typology_and_the_matrix(
-    client, editions, django_assert_max_num_queries
-):
+def test_the_detail_shows_descriptors_typology_and_the_matrix(editions, django_assert_max_num_queries):
     url = reverse("referential:detail", args=["doctrine-2019"])
     with django_assert_max_num_queries(12):
-        response = client.get(url)
+        response = Client(HTTP_ACCEPT_LANGUAGE="fr").get(url)  # the referential's own language
     page = response.content.decode()
     assert "Identité nationale de santé (INS)" in page
     assert "INS qualifiée utilisée en routine pour identifier les usagers" in page  # a level descriptor

@@ -1,0 +1,64 @@
+"""What the home page tells a signed-in user: their open campaigns and what is left to do."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from convergence.assessments.enums import AssessmentStatus, CampaignStatus
+from convergence.assessments.models import Assessment
+from convergence.assessments.selectors import assessments_editable_by
+from convergence.organisations.access import is_agency
+from convergence.organisations.models import Organisation
+
+
+@dataclass(frozen=True)
+class CampaignToDo:
+    code: str
+    title: str
+    closes_on: datetime.date
+    days_left: int
+    draft: int
+    returned: int
+    submitted: int
+    validated: int
+
+    @property
+    def unfinished(self) -> int:
+        return self.draft + self.returned
+
+
+def open_campaigns_to_do(organisation: Organisation | None, *, today: datetime.date) -> list[CampaignToDo]:
+    """Per open campaign, the organisation's own assessments by status (one grouped query)."""
+    rows = (
+        assessments_editable_by(organisation)
+        .filter(campaign__status=CampaignStatus.OPEN)
+        .values("campaign__code", "campaign__title", "campaign__closes_on")
+        .annotate(
+            **{
+                status: Count("pk", filter=Q(status=status))
+                for status in ("draft", "returned", "submitted", "validated")
+            }
+        )
+        .order_by("campaign__closes_on", "campaign__code")
+    )
+    return [
+        CampaignToDo(
+            code=row["campaign__code"],
+            title=row["campaign__title"],
+            closes_on=row["campaign__closes_on"],
+            days_left=(row["campaign__closes_on"] - today).days,
+            draft=row["draft"],
+            returned=row["returned"],
+            submitted=row["submitted"],
+            validated=row["validated"],
+        )
+        for row in rows
+    ]
+
+
+def awaiting_review_count(organisation: Organisation | None) -> int | None:
+    """Submitted assessments waiting for the agency; None for anyone else."""
+    if not is_agency(organisation):
+        return None
+    return Assessment.objects.filter(status=AssessmentStatus.SUBMITTED).count()
