@@ -4,7 +4,7 @@ DATABASE_URL   sqlite:///ABS/PATH or postgres://user:pass@host:port/db (default:
 SECRET_KEY     secret key; without it one is generated once and kept in DATA_DIR
 DEBUG          "1"/"true" to enable
 ALLOWED_HOSTS  comma-separated host names
-DATA_DIR       where the default SQLite file, the uploaded files and the secret key live (./data)
+DATA_DIR       where the default SQLite file, the uploaded files and the secret key live (data/)
 """
 
 import os
@@ -37,7 +37,8 @@ DEBUG = env_bool("DEBUG")
 TESTING = env_bool("CONVERGENCE_TESTING") or "pytest" in sys.modules
 # Demo mode: demonstration accounts exist and their password is printed; never in production.
 DEMO_MODE = env_bool("CONVERGENCE_DEMO")
-DATA_DIR = Path(os.environ.get("DATA_DIR", Path.cwd() / "data")).resolve()
+# The project's data folder: `data/` beside `src/` in a checkout, whatever the working directory.
+DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR.parent.parent / "data")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
