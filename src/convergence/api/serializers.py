@@ -50,7 +50,9 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 
 class SubjectSerializer(serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    organisation: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
     code = serializers.SlugField(max_length=100, required=False, allow_blank=True)
     region = serializers.CharField(read_only=True)
 
@@ -72,11 +74,13 @@ class SubjectSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "kind", "organisation", "region", "created_at", "updated_at"]
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict] = {"code": {"validators": []}}
 
 
 class CampaignSerializer(serializers.ModelSerializer):
-    referential = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    referential: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
 
     class Meta:
         model = Campaign
@@ -89,7 +93,7 @@ class MilestoneSerializer(serializers.Serializer):
 
 
 class AnswerSerializer(serializers.ModelSerializer):
-    axis = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    axis: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
     milestones = serializers.SerializerMethodField()
     blockers = serializers.SerializerMethodField()
 
@@ -117,8 +121,8 @@ class AnswerSerializer(serializers.ModelSerializer):
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
-    campaign = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    subject = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    campaign: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    subject: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
     answers = AnswerSerializer(many=True, read_only=True)
 
     class Meta:
@@ -155,4 +159,4 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ErrorsSerializer(serializers.Serializer):
-    errors = ErrorSerializer(many=True)
+    errors = ErrorSerializer(many=True)  # type: ignore[assignment]  # a field named like Serializer.errors

@@ -87,7 +87,7 @@ def example_row(
             organisation.region,
         )
     kinds = _kinds(campaign)
-    kind = SubjectKind.PRODUCT if org_kind == OrganisationKind.VENDOR else SubjectKind.SERVICE
+    kind: str = SubjectKind.PRODUCT if org_kind == OrganisationKind.VENDOR else SubjectKind.SERVICE
     if kind not in kinds:
         kind = kinds[0]
     targets = _targets(campaign, [kind])
@@ -220,9 +220,9 @@ def template_xlsx(campaign: Campaign, organisation: Organisation | None) -> byte
     )
 
     help_sheet.write_row(0, 0, ["colonne / column", "français", "English"], bold)
-    for row, column in enumerate(COLUMNS, start=1):
-        french, english = COLUMN_HELP[column]
-        help_sheet.write_row(row, 0, [column, french, english])
+    for row_index, name in enumerate(COLUMNS, start=1):
+        french, english = COLUMN_HELP[name]
+        help_sheet.write_row(row_index, 0, [name, french, english])
     note = len(COLUMNS) + 2
     help_sheet.write_string(
         note, 0, "La première feuille est importée ; une ligne par réponse (un axe d'un produit ou service)."

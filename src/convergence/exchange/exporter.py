@@ -14,7 +14,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.db.models import QuerySet
 
@@ -40,8 +40,8 @@ def _answer_chunks(campaign: Campaign, organisation: Organisation | None) -> Ite
     ids = list(_assessments(campaign, organisation).values_list("id", flat=True))
     for start in range(0, len(ids), CHUNK):
         chunk_ids = ids[start : start + CHUNK]
-        assessments = list(
-            Assessment.objects.filter(id__in=chunk_ids)
+        assessments: list[dict[str, Any]] = list(
+            Assessment.objects.filter(id__in=chunk_ids)  # type: ignore[arg-type]
             .order_by("subject__code")
             .values(
                 "id",
@@ -60,7 +60,8 @@ def _answer_chunks(campaign: Campaign, organisation: Organisation | None) -> Ite
         )
         answers: dict[int, list[dict[str, Any]]] = {}
         by_id: dict[int, dict[str, Any]] = {}
-        for row in (
+        rows = cast(
+            Iterator[dict[str, Any]],
             Answer.objects.filter(assessment_id__in=chunk_ids)
             .order_by("axis__position", "axis_id")
             .values(
@@ -71,8 +72,9 @@ def _answer_chunks(campaign: Campaign, organisation: Organisation | None) -> Ite
                 "not_applicable",
                 "not_applicable_reason",
                 "comment",
-            )
-        ):
+            ),
+        )
+        for row in rows:
             row["milestones"] = []
             row["blockers"] = []
             answers.setdefault(row["assessment_id"], []).append(row)

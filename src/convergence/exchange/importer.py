@@ -18,10 +18,10 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
-from django.db.models import F, Model
+from django.db.models import F, Field, Model
 from django.utils import timezone
 
 from convergence.assessments.enums import EDITABLE_STATUSES, AssessmentStatus, CampaignScope, CampaignStatus
@@ -558,7 +558,9 @@ class DatasetImporter:
             self.problem(where("axis"), f'a second answer on axis {answer.axis} for subject "{entry.code}"')
             return
         self.seen_pairs[index] = 1
-        milestones = tuple(sorted((int(m.level), _parse_date(m.due_on)) for m in answer.milestones))  # type: ignore[misc]
+        milestones = tuple(
+            sorted((int(m.level), cast(datetime.date, _parse_date(m.due_on))) for m in answer.milestones)
+        )  # type: ignore[arg-type]
         self.pending_answers.append(
             AnswerRecord(
                 subject=entry,
@@ -667,7 +669,8 @@ class DatasetImporter:
             return
         counter = self.outcome.counts["subjects"]
         existing = {s.code: s for s in Subject.objects.filter(code__in=[e.code for e in pending])}
-        to_create, to_update = [], []
+        to_create: list[dict[str, Any]] = []
+        to_update: list[Subject] = []
         for entry in pending:
             entry.resolved = True
             org_id = self._org_id(entry.org_code, entry.where.replace(".code", ".organisation"))
@@ -701,16 +704,22 @@ class DatasetImporter:
                 counter["unchanged"] += 1
                 self.outcome.mark(entry.code, values.get("name", ""), "unchanged")
         if to_create:
-            fields = ("code", "organisation", "kind", "type_or_category", "name", "status", "region")
-            fields += tuple(sorted({key for subject in to_create for key in subject} - set(fields)))
-            insert_rows(
-                Subject, fields, [tuple(subject.get(key, "") for key in fields) for subject in to_create]
+            fields: tuple[str, ...] = (
+                "code",
+                "organisation",
+                "kind",
+                "type_or_category",
+                "name",
+                "status",
+                "region",
             )
-            codes = [subject["code"] for subject in to_create]
+            fields += tuple(sorted({key for new in to_create for key in new} - set(fields)))
+            insert_rows(Subject, fields, [tuple(new.get(key, "") for key in fields) for new in to_create])
+            codes = [new["code"] for new in to_create]
             for pk, code in Subject.objects.filter(code__in=codes).values_list("id", "code"):
                 self.subjects[code].id = pk
-            for subject in to_create:
-                self.outcome.mark(subject["code"], subject["name"], "created")
+            for new in to_create:
+                self.outcome.mark(new["code"], new["name"], "created")
             counter["created"] += len(to_create)
         if to_update:
             Subject.objects.bulk_update(
@@ -780,7 +789,7 @@ class DatasetImporter:
             insert_rows(
                 Assessment,
                 ("campaign", "subject", "status"),
-                [(self.campaign.pk, e.id, st) for e, st in to_create],
+                [(self.campaign.pk, e.id, st) for e, st in to_create],  # type: ignore[union-attr]
             )
             created = dict(
                 Assessment.objects.filter(
@@ -788,7 +797,7 @@ class DatasetImporter:
                 ).values_list("subject_id", "id")
             )
             for entry, _status in to_create:
-                entry.assessment_id = created[entry.id]
+                entry.assessment_id = created[entry.id]  # type: ignore[index]
                 self.bumped.add(entry.assessment_id)  # new: no version bump needed for later answers
             counter["created"] += len(to_create)
         if to_update:
@@ -801,11 +810,21 @@ class DatasetImporter:
         if not records:
             return
         counter = self.outcome.counts["answers"]
-        assessment_ids = list({r.subject.assessment_id for r in records})
+        assessment_ids = list({cast(int, r.subject.assessment_id) for r in records})
         existing: dict[tuple[int, int], dict[str, Any]] = {}
-        for row in Answer.objects.filter(assessment_id__in=assessment_ids).values(
-            "id", "assessment_id", "axis_id", "level", "not_applicable", "not_applicable_reason", "comment"
-        ):
+        rows = cast(
+            Iterable[dict[str, Any]],
+            Answer.objects.filter(assessment_id__in=assessment_ids).values(
+                "id",
+                "assessment_id",
+                "axis_id",
+                "level",
+                "not_applicable",
+                "not_applicable_reason",
+                "comment",
+            ),
+        )
+        for row in rows:
             row["milestones"] = []
             row["blockers"] = set()
             existing[(row["assessment_id"], row["axis_id"])] = row
@@ -829,26 +848,26 @@ class DatasetImporter:
         touched: set[int] = set()
         for record in records:
             assessment_id = record.subject.assessment_id
-            row = existing.get((assessment_id, record.axis_id))  # type: ignore[arg-type]
-            if row is None:
+            found = existing.get((assessment_id, record.axis_id))  # type: ignore[arg-type]
+            if found is None:
                 new_answers.append(record)
                 touched.add(assessment_id)  # type: ignore[arg-type]
                 self.outcome.mark(record.subject.code, record.subject.fields.get("name", ""), "updated")
                 continue
             scalar_changed = (
-                row["level"] != record.level
-                or row["not_applicable"] != record.not_applicable
-                or row["not_applicable_reason"] != record.reason
-                or row["comment"] != record.comment
+                found["level"] != record.level
+                or found["not_applicable"] != record.not_applicable
+                or found["not_applicable_reason"] != record.reason
+                or found["comment"] != record.comment
             )
-            current = tuple(row["milestones"])
+            current = tuple(found["milestones"])
             if record.milestone_mode == "first":
                 milestones_changed = (
                     (current[:1] != record.milestones) if record.milestones else bool(current)
                 )
             else:
                 milestones_changed = current != record.milestones
-            blockers_changed = row["blockers"] != record.blockers
+            blockers_changed = found["blockers"] != record.blockers
             if not (scalar_changed or milestones_changed or blockers_changed):
                 counter["unchanged"] += 1
                 continue
@@ -861,7 +880,7 @@ class DatasetImporter:
             if scalar_changed:
                 updated.append(
                     Answer(
-                        pk=row["id"],
+                        pk=found["id"],
                         level=record.level,
                         not_applicable=record.not_applicable,
                         not_applicable_reason=record.reason,
@@ -871,11 +890,11 @@ class DatasetImporter:
                     )
                 )
             if milestones_changed:
-                replace_milestones[row["id"]] = record
+                replace_milestones[found["id"]] = record
             if blockers_changed:
-                replace_blockers[row["id"]] = record
+                replace_blockers[found["id"]] = record
             if not scalar_changed:
-                touch_only.append(row["id"])
+                touch_only.append(found["id"])
             touched.add(assessment_id)  # type: ignore[arg-type]
             self.outcome.mark(record.subject.code, record.subject.fields.get("name", ""), "updated")
             counter["updated"] += 1
@@ -957,8 +976,8 @@ class DatasetImporter:
                 for r in records
             ],
         )
-        assessment_ids = {r.subject.assessment_id for r in records}
-        ids = {
+        assessment_ids = {cast(int, r.subject.assessment_id) for r in records}
+        ids: dict[tuple[int | None, int], int] = {
             (assessment_id, axis_id): pk
             for pk, assessment_id, axis_id in Answer.objects.filter(
                 assessment_id__in=assessment_ids
@@ -980,7 +999,7 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: list[tuple]) ->
     quote = connection.ops.quote_name
     # Every other column gets what the ORM would give it: its default, or now for auto_now.
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    given = {meta.get_field(name).attname for name in fields}
+    given = {cast(Field, meta.get_field(name)).attname for name in fields}
     others = [field for field in meta.concrete_fields if not field.primary_key and field.attname not in given]
     defaults = tuple(
         now
@@ -991,7 +1010,7 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: list[tuple]) ->
     if defaults:
         fields = [*fields, *(field.name for field in others)]
         rows = [row + defaults for row in rows]
-    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    columns = ", ".join(quote(cast(str, cast(Field, meta.get_field(name)).column)) for name in fields)
     table = quote(meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from convergence.assessments.validation import AnswerInput, MilestoneInput
@@ -36,6 +37,11 @@ ANSWER_KEYS = {"axis", "level", "not_applicable_reason", "milestones", "blockers
 NOT_APPLICABLE = {"", "na", "n/a"}
 INTEGER_RE = re.compile(r"[+-]?\d+\Z")
 PROGRESS_EVERY = 1000  # rows between two progress reports of a web import
+
+
+def _at(where: str, key: str) -> str:
+    """A JSON location: `subjects[3]` + `type` → `subjects[3].type`; no key: the item itself."""
+    return f"{where}.{key}" if key else where
 
 
 def _unknown_keys(importer: DatasetImporter, item: dict, allowed: set[str], where: str) -> None:
@@ -69,7 +75,7 @@ def import_document(importer: DatasetImporter, data: Any) -> None:
             importer.problem(where, "expected an object")
             continue
         _unknown_keys(importer, item, ORG_KEYS, where)
-        importer.organisation(lambda key, w=where: f"{w}.{key}", item, stated={"region", "siren"})
+        importer.organisation(partial(_at, where), item, stated={"region", "siren"})
     for index, item in enumerate(_list(importer, data, "subjects")):
         where = f"subjects[{index}]"
         if not isinstance(item, dict):
@@ -86,7 +92,7 @@ def import_document(importer: DatasetImporter, data: Any) -> None:
         if importer.subjects.get(item.get("code")) is not None:  # type: ignore[arg-type]
             importer.problem(f"{where}.code", f"subject {item.get('code')!r} is listed twice")
             continue
-        importer.subject(lambda key, w=where: f"{w}.{key}", values, full=True)
+        importer.subject(partial(_at, where), values, full=True)
         importer.maybe_flush()
     assessed: set[str] = set()
     for index, item in enumerate(_list(importer, data, "assessments")):
@@ -122,9 +128,7 @@ def import_document(importer: DatasetImporter, data: Any) -> None:
             answer_where = f"{where}.answers[{answer_index}]"
             answer = _json_answer(importer, raw, answer_where)
             if answer is not None:
-                importer.answer(
-                    entry, answer, where=lambda field, w=answer_where: f"{w}.{field}" if field else w
-                )
+                importer.answer(entry, answer, where=partial(_at, answer_where))
 
 
 def _json_answer(importer: DatasetImporter, raw: Any, where: str) -> AnswerInput | None:

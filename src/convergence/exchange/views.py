@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -151,7 +152,7 @@ def import_detail(request: HttpRequest, token: str) -> HttpResponse:
 def import_status(request: HttpRequest, token: str) -> HttpResponse:
     """The progress fragment that htmx polls; the page reloads when the step is over."""
     run = _run_or_404(request, token)
-    if run.status not in WAITING and request.htmx:
+    if run.status not in WAITING and request.htmx:  # type: ignore[attr-defined]
         return HttpResponseClientRefresh()
     return render(
         request,
@@ -219,7 +220,7 @@ def exports(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def export_download(request: HttpRequest) -> HttpResponse:
+def export_download(request: HttpRequest) -> HttpResponseBase:
     """An organisation's own subjects and assessments; the agency's: the whole campaign (what
     `convergence export_dataset` writes)."""
     organisation = _organisation(request)
