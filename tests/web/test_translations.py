@@ -236,3 +236,79 @@ def test_allauth_pages_use_the_french_catalog_of_allauth():
     assert "Mot de passe" in page
     page = Client(HTTP_ACCEPT_LANGUAGE="en").get("/comptes/login/").content.decode()
     assert "Password" in page and "Mot de passe" not in page
+
+
+GETTEXT_FUNCTIONS = {
+    "_": 0,
+    "gettext": 0,
+    "gettext_lazy": 0,
+    "_lazy": 0,
+    "ngettext": 0,
+    "ngettext_lazy": 0,
+    "pgettext": 1,
+    "pgettext_lazy": 1,
+    "npgettext": 1,
+    "npgettext_lazy": 1,
+}
+TEMPLATE_STRING = r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
+TRANSLATE_TAG = re.compile(
+    r"{%\s*(?:translate|trans)\s+" + TEMPLATE_STRING + r"(?:[^%]*?\bcontext\s+" + TEMPLATE_STRING + ")?"
+)
+TEMPLATE_UNDERSCORE = re.compile(r"\b_\(" + TEMPLATE_STRING + r"\)")
+
+
+def _source_msgids() -> dict[tuple[str | None, str], str]:
+    """(context, msgid) of every literal string the code asks to translate, with where it is:
+    Python calls read with `ast`, template tags read the way the template engine reads them."""
+    import ast
+
+    from django.utils.text import unescape_string_literal
+
+    root = Path(settings.BASE_DIR)
+    found: dict[tuple[str | None, str], str] = {}
+    for path in sorted(root.rglob("*.py")):
+        if "migrations" in path.parts or "tests" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in GETTEXT_FUNCTIONS:
+                continue
+            position = GETTEXT_FUNCTIONS[name]
+            args = node.args
+            if len(args) <= position or not all(
+                isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args[: position + 1]
+            ):
+                continue
+            context = args[0].value if position else None
+            found[(context, args[position].value)] = f"{path.relative_to(root)}:{node.lineno}"
+    for path in sorted((root / "templates").rglob("*")):
+        if path.suffix not in (".html", ".txt"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for match in TRANSLATE_TAG.finditer(text):
+            context = unescape_string_literal(match.group(2)) if match.group(2) else None
+            line = text.count("\n", 0, match.start()) + 1
+            found[(context, unescape_string_literal(match.group(1)))] = f"{path.relative_to(root)}:{line}"
+        for match in TEMPLATE_UNDERSCORE.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            found[(None, unescape_string_literal(match.group(1)))] = f"{path.relative_to(root)}:{line}"
+    return found
+
+
+def test_every_string_the_code_translates_has_a_french_translation(entries):
+    """Catches a string added after the last `makemessages`, and a template literal whose runtime
+    value differs from what makemessages extracted (a backslash, for instance)."""
+    translated = {
+        (entry.msgctxt, entry.msgid) for entry in entries if entry.msgstr or any(entry.msgstr_plural.values())
+    }
+    missing = sorted(
+        f"{where}: {msgid!r}"
+        for (context, msgid), where in _source_msgids().items()
+        if (context, msgid) not in translated
+    )
+    assert not missing, (
+        "Strings with no French translation: run `convergence makemessages -l fr`, translate them in "
+        "locale/fr/LC_MESSAGES/django.po, then `convergence compilemessages`:\n" + "\n".join(missing)
+    )
