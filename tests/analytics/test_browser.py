@@ -4,6 +4,7 @@ observatory; a published snapshot keeps its figures when new data arrives."""
 import re
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -17,6 +18,13 @@ from .test_views import build_products
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def in_english(context, live_server):
+    """The suite's browser speaks French (the site's default); these tests read English labels."""
+    context.add_cookies(
+        [{"name": django_settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+    )
+
+
 def log_in(page, live_server, organisation):
     membership = f.MembershipFactory(organisation=organisation)
     client = Client()
@@ -24,6 +32,7 @@ def log_in(page, live_server, organisation):
     page.context.add_cookies(
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
+    in_english(page.context, live_server)
 
 
 def collect_errors(page):
@@ -54,7 +63,7 @@ def test_a_vendor_reads_its_benchmark(page, live_server):
     page.goto(f"{live_server.url}{reverse('analytics:dashboard')}")
     expect(page).to_have_url(re.compile(r"/rapports/benchmark/$"))
     table = page.get_by_role("table", name="Our product beside its peers")
-    expect(table).to_contain_text("2,5")  # third quartile, French number format
+    expect(table).to_contain_text("2.50")  # third quartile
     expect(page.get_by_text("Fewer than 5 published products")).to_be_visible()
     expect(page.get_by_text("Peer product")).to_have_count(0)
 
@@ -85,6 +94,7 @@ def test_a_published_snapshot_is_public_and_does_not_change(page, live_server):
     assert PublishedReport.objects.count() == 2
 
     anonymous = page.context.browser.new_context()
+    in_english(anonymous, live_server)
     public = anonymous.new_page()
     errors = collect_errors(public)
     public.goto(snapshot_url)
