@@ -307,7 +307,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["convergence.api.permissions.IsMember"],
     "EXCEPTION_HANDLER": "convergence.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["convergence.api.throttling.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_token": os.environ.get("API_RATE", "100000/hour" if TESTING else "1200/hour")},
+    "DEFAULT_THROTTLE_RATES": {
+        "api_token": os.environ.get("API_RATE", "100000/hour" if TESTING else "1200/hour")
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Convergence API",

@@ -19,6 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display; charts are files
 from matplotlib.figure import Figure  # noqa: E402  (after the backend is chosen)
+from matplotlib.projections.polar import PolarAxes
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def radar_svg(
         {"svg.fonttype": "none", "font.family": "DejaVu Sans", "svg.hashsalt": "fiche"}
     ):
         figure = Figure(figsize=(6.4, 5.6))
-        axes = figure.add_subplot(projection="polar")
+        axes: PolarAxes = figure.add_subplot(projection="polar")  # type: ignore[assignment]
         axes.set_theta_offset(math.pi / 2)
         axes.set_theta_direction(-1)
         axes.set_xticks(angles)

@@ -16,11 +16,15 @@ class Campaign(models.Model):
     code = models.SlugField(_("code"), max_length=100, unique=True)
     title = models.CharField(_("title"), max_length=300)
     referential = models.ForeignKey(Referential, on_delete=models.PROTECT, related_name="campaigns")
-    scope = models.CharField(_("scope"), max_length=10, choices=CampaignScope.choices, default=CampaignScope.BOTH)
+    scope = models.CharField(
+        _("scope"), max_length=10, choices=CampaignScope.choices, default=CampaignScope.BOTH
+    )
     opens_on = models.DateField(_("opens on"))
     closes_on = models.DateField(_("closes on"))
     instructions = models.TextField(_("instructions"), blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = AuditedHistory()
@@ -29,7 +33,9 @@ class Campaign(models.Model):
         ordering = ["-opens_on", "code"]
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
-        constraints = [models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="campaign_dates")]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_on__gte=models.F("opens_on")), name="campaign_dates")
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -46,7 +52,12 @@ class CampaignReminder(models.Model):
 
     class Meta:
         ordering = ["campaign", "-sent_on"]
-        constraints = [models.UniqueConstraint(fields=["campaign", "sent_on"], name="campaign_reminder_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "sent_on"], name="campaign_reminder_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.sent_on} (J-{self.days_before})"
 
 
 class Assessment(models.Model):
@@ -66,7 +77,9 @@ class Assessment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     # The assessment the answers were carried over from (previous campaign), if any.
-    carried_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = AuditedHistory()
@@ -96,7 +109,9 @@ class Answer(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     # Carried over from an earlier edition whose descriptors or expected level changed.
     needs_recheck = models.BooleanField(_("to re-check"), default=False)
-    blockers = models.ManyToManyField(BlockerCategory, through="AnswerBlocker", related_name="answers", blank=True)
+    blockers = models.ManyToManyField(
+        BlockerCategory, through="AnswerBlocker", related_name="answers", blank=True
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = AuditedHistory()
 
@@ -104,7 +119,9 @@ class Answer(models.Model):
         ordering = ["assessment", "axis__position"]
         constraints = [
             models.UniqueConstraint(fields=["assessment", "axis"], name="answer_unique"),
-            models.CheckConstraint(condition=Q(level__isnull=True) | Q(not_applicable=False), name="answer_na_no_level"),
+            models.CheckConstraint(
+                condition=Q(level__isnull=True) | Q(not_applicable=False), name="answer_na_no_level"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,6 +134,9 @@ class AnswerBlocker(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["answer", "category"], name="answer_blocker_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.answer_id} {self.category_id}"
 
 
 class Milestone(models.Model):
@@ -144,7 +164,9 @@ class Evidence(models.Model):
     original_name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -56,7 +56,7 @@ def get_assessment_or_404(
 def _applicable_count() -> Case:
     """Number of axes that apply to the assessment's subject in the campaign's referential."""
 
-    def count_for(**target: Any) -> Subquery:
+    def count_for(**target: Any) -> Coalesce:
         rows = (
             Expectation.objects.filter(referential=OuterRef("campaign__referential"), **target)
             .order_by()

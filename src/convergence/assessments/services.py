@@ -288,7 +288,7 @@ def evidence_delete(*, evidence: Evidence, expected_version: int, user: User | N
     if assessment.status not in EDITABLE_STATUSES:
         raise AssessmentReadOnly(assessment.status)
     _claim_version(assessment, expected_version=expected_version, statuses=EDITABLE_STATUSES)
-    stored = evidence.file.name
+    stored = evidence.file.name or ""
     storage = evidence.file.storage
     evidence.delete()
     # The file goes only once the row is gone for good.

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from convergence.lib.http import AuthenticatedRequest
 from convergence.organisations.access import acting_organisation
 from convergence.organisations.rules import is_agency_analyst
 
@@ -52,17 +53,19 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
-def _can_edit(request: HttpRequest, assessment) -> bool:
+def _can_edit(request: AuthenticatedRequest, assessment) -> bool:
     return assessment.status in EDITABLE_STATUSES and request.user.has_perm(
         "assessments.change_assessment", assessment
     )
 
 
-def _editable_or_404(request: HttpRequest, pk: int):
+def _editable_or_404(request: AuthenticatedRequest, pk: int):
     return selectors.get_assessment_or_404(acting_organisation(request), pk, for_edit=True)
 
 
-def _questionnaire_context(request: HttpRequest, assessment, questionnaire, **extra: Any) -> dict[str, Any]:
+def _questionnaire_context(
+    request: AuthenticatedRequest, assessment, questionnaire, **extra: Any
+) -> dict[str, Any]:
     editable = _can_edit(request, assessment)
     return {
         "assessment": assessment,
@@ -81,7 +84,7 @@ def _questionnaire_context(request: HttpRequest, assessment, questionnaire, **ex
 
 @login_required
 @require_GET
-def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
+def questionnaire(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
     loaded = selectors.questionnaire_load(assessment, today=_today())
     return render(
@@ -90,7 +93,7 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _axis_response(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     assessment,
     code: str,
     *,
@@ -109,7 +112,7 @@ def _axis_response(
     counts = selectors.with_completion(
         selectors.assessments_visible_to(acting_organisation(request)).filter(pk=assessment.pk),
         today=_today(),
-    ).values("answered_count", "applicable_count")[0]
+    ).values("answered_count", "applicable_count")[0]  # type: ignore[misc]  # annotations
     page = _questionnaire_context(
         request,
         assessment,
@@ -126,7 +129,7 @@ def _axis_response(
 
 @login_required
 @require_POST
-def answer_save(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+def answer_save(request: AuthenticatedRequest, pk: int, code: str) -> HttpResponse:
     assessment = _editable_or_404(request, pk)
     context = ReferentialContext.from_referential(assessment.campaign.referential)
     subject = assessment.subject
@@ -203,7 +206,7 @@ EVIDENCE_REQUEST_OVERHEAD = 64 * 1024
 @csrf_exempt  # the CSRF check runs in _evidence_add, after the upload handlers are in place
 @login_required
 @require_POST
-def evidence_add(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+def evidence_add(request: AuthenticatedRequest, pk: int, code: str) -> HttpResponse:
     declared = request.META.get("CONTENT_LENGTH") or "0"
     anchor = reverse("assessments:questionnaire", args=[pk]) + f"#axis-{code}"
     if declared.isdigit() and int(declared) > settings.EVIDENCE_MAX_BYTES + EVIDENCE_REQUEST_OVERHEAD:
@@ -219,7 +222,7 @@ def evidence_add(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 
 
 @csrf_protect
-def _evidence_add(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+def _evidence_add(request: AuthenticatedRequest, pk: int, code: str) -> HttpResponse:
     assessment = _editable_or_404(request, pk)
     anchor = reverse("assessments:questionnaire", args=[assessment.pk]) + f"#axis-{code}"
     uploaded = request.FILES.get("file")
@@ -261,7 +264,7 @@ def _evidence_or_404(assessment, evidence_pk: int) -> Evidence:
 
 @login_required
 @require_GET
-def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileResponse:
+def evidence_download(request: AuthenticatedRequest, pk: int, evidence_pk: int) -> FileResponse:
     assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
     evidence = _evidence_or_404(assessment, evidence_pk)
     response = FileResponse(
@@ -276,7 +279,7 @@ def evidence_download(request: HttpRequest, pk: int, evidence_pk: int) -> FileRe
 
 @login_required
 @require_POST
-def evidence_delete(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse:
+def evidence_delete(request: AuthenticatedRequest, pk: int, evidence_pk: int) -> HttpResponse:
     assessment = _editable_or_404(request, pk)
     evidence = _evidence_or_404(assessment, evidence_pk)
     code = evidence.answer.axis.code
@@ -300,7 +303,7 @@ def evidence_delete(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResp
 
 @login_required
 @require_POST
-def submit(request: HttpRequest, pk: int) -> HttpResponse:
+def submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = _editable_or_404(request, pk)
     target = reverse("assessments:questionnaire", args=[assessment.pk])
     version = version_from(request.POST)
@@ -351,7 +354,7 @@ def _fiche_context(assessment) -> dict[str, Any]:
             for item in loaded.items
             for m in item.milestones
         ),
-        key=lambda row: (row["due_on"], row["axis"].position),
+        key=lambda row: (row["due_on"], row["axis"].position),  # type: ignore[union-attr]
     )
     blockers = {c.pk: c for c in loaded.blocker_categories}
     blocker_rows = [
@@ -383,14 +386,14 @@ def _next_level(item) -> int | None:
 
 @login_required
 @require_GET
-def fiche(request: HttpRequest, pk: int) -> HttpResponse:
+def fiche(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
     return render(request, "assessments/fiche.html", _fiche_context(assessment))
 
 
 @login_required
 @require_GET
-def fiche_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def fiche_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
     html = render_to_string("assessments/fiche_pdf.html", _fiche_context(assessment), request=request)
     document = pdf.html_to_pdf(html, base_url=request.build_absolute_uri("/"))
@@ -403,11 +406,11 @@ def fiche_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Lists -------------------------------------------------------------------------------------------
 
 
-def _page(request: HttpRequest, queryset) -> Any:
+def _page(request: AuthenticatedRequest, queryset) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _querystring_without_page(request: HttpRequest) -> str:
+def _querystring_without_page(request: AuthenticatedRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
@@ -415,7 +418,7 @@ def _querystring_without_page(request: HttpRequest) -> str:
 
 @login_required
 @require_GET
-def assessment_list(request: HttpRequest) -> HttpResponse:
+def assessment_list(request: AuthenticatedRequest) -> HttpResponse:
     organisation = acting_organisation(request)
     queryset = selectors.assessment_list(organisation, today=_today())
     campaigns = Campaign.objects.filter(
@@ -437,7 +440,7 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _require_reviewer(request: HttpRequest) -> None:
+def _require_reviewer(request: AuthenticatedRequest) -> None:
     organisation = acting_organisation(request)
     if organisation is None or not organisation.is_agency or not is_agency_analyst(request.user):
         raise PermissionDenied
@@ -445,7 +448,7 @@ def _require_reviewer(request: HttpRequest) -> None:
 
 @login_required
 @require_GET
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedRequest) -> HttpResponse:
     _require_reviewer(request)
     today = _today()
     queryset = selectors.review_queue(acting_organisation(request), today=today)
@@ -463,7 +466,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         if data["q"]:
             queryset = queryset.filter(subject__name__icontains=data["q"])
         if data["late"]:
-            queryset = queryset.filter(has_late=True)
+            queryset = queryset.filter(has_late=True)  # type: ignore[misc]  # annotated by with_completion
     elif not request.GET:
         form = ReviewFilterForm(
             initial={"status": AssessmentStatus.SUBMITTED}, campaigns=Campaign.objects.all()
@@ -479,7 +482,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def review(request: HttpRequest, pk: int) -> HttpResponse:
+def review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
     _require_reviewer(request)
     return render(
@@ -513,7 +516,7 @@ def _review_context(assessment, return_form: ReturnForm) -> dict[str, Any]:
 
 @login_required
 @require_POST
-def validate(request: HttpRequest, pk: int) -> HttpResponse:
+def validate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
     _require_reviewer(request)
     version = version_from(request.POST)
@@ -530,7 +533,7 @@ def validate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def return_for_correction(request: HttpRequest, pk: int) -> HttpResponse:
+def return_for_correction(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
     _require_reviewer(request)
     form = ReturnForm(request.POST)

@@ -35,10 +35,10 @@ def open_campaigns_to_do(organisation: Organisation | None, *, today: datetime.d
         .filter(campaign__status=CampaignStatus.OPEN)
         .values("campaign__code", "campaign__title", "campaign__closes_on")
         .annotate(
-            **{
-                status: Count("pk", filter=Q(status=status))
-                for status in ("draft", "returned", "submitted", "validated")
-            }
+            draft=Count("pk", filter=Q(status=AssessmentStatus.DRAFT)),
+            returned=Count("pk", filter=Q(status=AssessmentStatus.RETURNED)),
+            submitted=Count("pk", filter=Q(status=AssessmentStatus.SUBMITTED)),
+            validated=Count("pk", filter=Q(status=AssessmentStatus.VALIDATED)),
         )
         .order_by("campaign__closes_on", "campaign__code")
     )
