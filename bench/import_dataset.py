@@ -5,6 +5,9 @@
 
 Uses a fresh database (migrated here), the default referential edition 2019, one campaign.
 Prints throughput (answers/s), peak memory (ru_maxrss) and export time. Never asserts on time.
+`--distinct` makes every row's answer cells unique (a comment and a target date per row do not
+change the check, so it varies the level and target instead): the worst case for the reader's
+cache of checked answer cells.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "convergence.settings")
 
 
-def generate(path: Path, subjects: int, campaign: str, context) -> int:
+def generate(path: Path, subjects: int, campaign: str, context, distinct: bool = False) -> int:
     """Products spread over vendors (20 each), every applicable axis answered (up to 12)."""
     from convergence.exchange.formats import COLUMNS
 
@@ -40,6 +43,15 @@ def generate(path: Path, subjects: int, campaign: str, context) -> int:
             for position, axis in enumerate(axes):
                 level = (index + position) % 4
                 target_level = str(level + 1) if level < 3 else ""
+                # 48 month-ends over four years: as varied as real trajectories, so that the
+                # reader's cache of checked answer cells is not flattered by identical rows.
+                month = (index * 7 + position) % 48
+                target_date = (
+                    datetime.date(2026 + month // 12 + (month % 12 == 11), (month % 12 + 1) % 12 + 1, 1)
+                    - datetime.timedelta(days=1)
+                ).isoformat()
+                if distinct:  # one target date per row: no two rows share their answer cells
+                    target_date = (datetime.date(2026, 1, 1) + datetime.timedelta(days=rows)).isoformat()
                 writer.writerow(
                     [
                         campaign,
@@ -56,9 +68,18 @@ def generate(path: Path, subjects: int, campaign: str, context) -> int:
                         axis,
                         str(level),
                         target_level,
-                        "2027-12-31" if target_level else "",
-                        blockers[position % len(blockers)] if position % 5 == 0 else "",
-                        "commentaire" if position % 3 == 0 else "",
+                        target_date if target_level else "",
+                        ";".join(
+                            sorted(
+                                {
+                                    blockers[(index + position) % len(blockers)],
+                                    blockers[position % len(blockers)],
+                                }
+                            )
+                        )
+                        if (index + position) % 5 == 0
+                        else "",
+                        f"commentaire {index}" if position % 3 == 0 else "",
                     ]
                 )
                 rows += 1
@@ -68,6 +89,7 @@ def generate(path: Path, subjects: int, campaign: str, context) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subjects", type=int, default=10_000)
+    parser.add_argument("--distinct", action="store_true", help="no two rows with the same answer cells")
     args = parser.parse_args()
     os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="bench-import-"))
     import django
@@ -101,7 +123,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-files-"))
     source = workdir / "dataset.csv"
     started = time.perf_counter()
-    rows = generate(source, args.subjects, campaign.code, context)
+    rows = generate(source, args.subjects, campaign.code, context, distinct=args.distinct)
     print(
         f"database: {connection.vendor}; generated {rows} answers ({source.stat().st_size / 1e6:.1f} MB) "
         f"in {time.perf_counter() - started:.1f}s"

@@ -92,7 +92,19 @@ class SubjectEntry:
     valid: bool = True
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class CheckedAnswer:
+    """A valid answer as stored, less its free texts (which do not change its validity)."""
+
+    axis: str
+    axis_id: int
+    level: int | None
+    not_applicable: bool
+    milestones: tuple[tuple[int, datetime.date], ...]
+    blockers: frozenset[int]
+
+
+@dataclass(slots=True)
 class AnswerRecord:
     subject: SubjectEntry
     axis_id: int
@@ -102,7 +114,7 @@ class AnswerRecord:
     comment: str
     milestones: tuple[tuple[int, datetime.date], ...]
     blockers: frozenset[int]
-    where: str
+    where: Callable[[str], str]  # the location, computed only for a problem
     # "exact": the file gives every milestone (JSON); "first": it gives the first one (CSV).
     milestone_mode: str = "exact"
 
@@ -162,6 +174,7 @@ class DatasetImporter:
         self.locked: set[int] = set()  # assessments a member may no longer change
         self.assessment_only: list[SubjectEntry] = []  # JSON assessments without answers
         self.now = timezone.now()
+        self.today = timezone.localdate()
 
     # --- problems -----------------------------------------------------------------------
 
@@ -541,37 +554,74 @@ class DatasetImporter:
         where: Callable[[str], str],
         milestone_mode: str = "exact",
     ) -> None:
+        problems, checked = self.check_answer(entry.kind, entry.type_or_category, answer)
+        self.add_answer(
+            entry,
+            problems,
+            checked,
+            reason=answer.not_applicable_reason.strip() if answer.not_applicable else "",
+            comment=answer.comment,
+            where=where,
+            milestone_mode=milestone_mode,
+        )
+
+    def check_answer(
+        self, kind: str, type_or_category: str, answer: AnswerInput
+    ) -> tuple[list[tuple[str, str]], CheckedAnswer | None]:
+        """The answer's problems (field, message), or what is stored of it. A pure function of
+        its arguments, so a reader may reuse the result for identical cells."""
         assert self.context is not None
         problems = answer_problems(
             answer,
             context=self.context,
-            subject_kind=entry.kind,
-            type_or_category=entry.type_or_category,
+            subject_kind=kind,
+            type_or_category=type_or_category,
             allow_past_milestones=True,
+            today=self.today,
         )
-        for problem in problems:
-            self.problem(where(problem.field), problem.message)
         if problems:
+            return [(problem.field, problem.message) for problem in problems], None
+        milestones = [(int(m.level), cast(datetime.date, _parse_date(m.due_on))) for m in answer.milestones]  # type: ignore[arg-type]
+        return [], CheckedAnswer(
+            axis=answer.axis,
+            axis_id=self.context.axes[answer.axis].id,
+            level=answer.level,
+            not_applicable=answer.not_applicable,
+            milestones=tuple(sorted(milestones, key=lambda m: (m[1], m[0]))),
+            blockers=frozenset(self.context.blocker_codes[code] for code in answer.blockers),
+        )
+
+    def add_answer(
+        self,
+        entry: SubjectEntry,
+        problems: list[tuple[str, str]],
+        checked: CheckedAnswer | None,
+        *,
+        reason: str,
+        comment: str,
+        where: Callable[[str], str],
+        milestone_mode: str,
+    ) -> None:
+        for location, message in problems:
+            self.problem(where(location), message)
+        if checked is None:
             return
-        index = entry.ordinal * len(self.axis_index) + self.axis_index[answer.axis]
+        index = entry.ordinal * len(self.axis_index) + self.axis_index[checked.axis]
         if self.seen_pairs[index]:
-            self.problem(where("axis"), f'a second answer on axis {answer.axis} for subject "{entry.code}"')
+            self.problem(where("axis"), f'a second answer on axis {checked.axis} for subject "{entry.code}"')
             return
         self.seen_pairs[index] = 1
-        milestones = tuple(
-            sorted((int(m.level), cast(datetime.date, _parse_date(m.due_on))) for m in answer.milestones)
-        )  # type: ignore[arg-type]
         self.pending_answers.append(
             AnswerRecord(
                 subject=entry,
-                axis_id=self.context.axes[answer.axis].id,
-                level=answer.level,
-                not_applicable=answer.not_applicable,
-                reason=answer.not_applicable_reason.strip() if answer.not_applicable else "",
-                comment=answer.comment,
-                milestones=tuple(sorted(milestones, key=lambda m: (m[1], m[0]))),
-                blockers=frozenset(self.context.blocker_codes[code] for code in answer.blockers),
-                where=where(""),
+                axis_id=checked.axis_id,
+                level=checked.level,
+                not_applicable=checked.not_applicable,
+                reason=reason,
+                comment=comment,
+                milestones=checked.milestones,
+                blockers=checked.blockers,
+                where=where,
                 milestone_mode=milestone_mode,
             )
         )
@@ -873,7 +923,7 @@ class DatasetImporter:
                 continue
             if assessment_id in self.locked:
                 self.problem(
-                    record.where or record.subject.where,
+                    record.where(""),
                     "the assessment is submitted or validated and can no longer change",
                 )
                 continue

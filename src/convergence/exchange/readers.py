@@ -36,6 +36,7 @@ ASSESSMENT_KEYS = {"subject", "status", "answers"}
 ANSWER_KEYS = {"axis", "level", "not_applicable_reason", "milestones", "blockers", "comment"}
 NOT_APPLICABLE = {"", "na", "n/a"}
 INTEGER_RE = re.compile(r"[+-]?\d+\Z")
+MAX_CACHED_CHECKS = 100_000  # distinct answer-cell combinations remembered (memory bound)
 PROGRESS_EVERY = 1000  # rows between two progress reports of a web import
 
 
@@ -219,6 +220,7 @@ def import_rows(importer: DatasetImporter, rows: Iterable[Row]) -> None:
     last_org = None
     last_subject_key: tuple | None = None
     last_subject = None
+    checks: dict[tuple, tuple] = {}
     for row_number, row in rows:
         importer.outcome.rows += 1
         if importer.progress is not None and importer.outcome.rows % PROGRESS_EVERY == 0:
@@ -267,6 +269,8 @@ def import_rows(importer: DatasetImporter, rows: Iterable[Row]) -> None:
                 creation_region=row["region"],
             )
             last_org_key, last_org = (org_key, org) if org is not None else (None, None)
+        if org is None:
+            continue  # the row's subject would only repeat the organisation's problem
         subject_key = (
             org_key,
             row["subject"],
@@ -304,31 +308,64 @@ def import_rows(importer: DatasetImporter, rows: Iterable[Row]) -> None:
             continue
         level_text = row["level"]
         not_applicable = level_text.strip().lower() in NOT_APPLICABLE
-        milestones = []
-        if row["target_level"] or row["target_date"]:
-            milestones.append(
-                {"level": _integer_or_text(row["target_level"]), "due_on": row["target_date"] or None}
-            )
-        blockers = [code.strip() for code in row["blockers"].split(";") if code.strip()]
-        if not_applicable:
-            answer = AnswerInput.from_import(
-                axis=row["axis"],
-                level=None,
-                not_applicable_reason=row["comment"],
-                milestones=milestones,
-                blockers=blockers,
-            )
-        else:
-            answer = AnswerInput.from_import(
-                axis=row["axis"],
-                level=_integer_or_text(level_text),
-                milestones=milestones,
-                blockers=blockers,
-                comment=row["comment"],
-            )
-        importer.answer(
-            subject, answer, where=lambda field: at(_answer_column(field)), milestone_mode="first"
+        comment = row["comment"]
+        # Many rows share the same answer cells (a level, a milestone, blockers): the check,
+        # a pure function of them, runs once per distinct combination.
+        key = (
+            subject.kind,
+            subject.type_or_category,
+            row["axis"],
+            None if not_applicable else level_text,
+            row["target_level"],
+            row["target_date"],
+            row["blockers"],
+            bool(comment.strip()) if not_applicable else True,
         )
+        checked = checks.get(key)
+        if checked is None:
+            checked = importer.check_answer(
+                subject.kind, subject.type_or_category, _row_answer(row, not_applicable)
+            )
+            if len(checks) >= MAX_CACHED_CHECKS:
+                checks.clear()
+            checks[key] = checked
+        importer.add_answer(
+            subject,
+            checked[0],
+            checked[1],
+            reason=comment.strip() if not_applicable else "",
+            comment="" if not_applicable else comment,
+            where=partial(_answer_location, row_number),
+            milestone_mode="first",
+        )
+
+
+def _answer_location(row_number: int, field: str) -> str:
+    return f"row {row_number}, column {_answer_column(field)}"
+
+
+def _row_answer(row: dict[str, str], not_applicable: bool) -> AnswerInput:
+    milestones = []
+    if row["target_level"] or row["target_date"]:
+        milestones.append(
+            {"level": _integer_or_text(row["target_level"]), "due_on": row["target_date"] or None}
+        )
+    blockers = [code.strip() for code in row["blockers"].split(";") if code.strip()]
+    if not_applicable:
+        return AnswerInput.from_import(
+            axis=row["axis"],
+            level=None,
+            not_applicable_reason=row["comment"],
+            milestones=milestones,
+            blockers=blockers,
+        )
+    return AnswerInput.from_import(
+        axis=row["axis"],
+        level=_integer_or_text(row["level"]),
+        milestones=milestones,
+        blockers=blockers,
+        comment=row["comment"],
+    )
 
 
 Where = Callable[[str], str]
