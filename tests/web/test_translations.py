@@ -312,3 +312,19 @@ def test_every_string_the_code_translates_has_a_french_translation(entries):
         "Strings with no French translation: run `convergence makemessages -l fr`, translate them in "
         "locale/fr/LC_MESSAGES/django.po, then `convergence compilemessages`:\n" + "\n".join(missing)
     )
+
+
+@pytest.mark.django_db
+def test_the_questionnaire_scale_labels_follow_the_page_language():
+    from django.utils import translation
+
+    from convergence.assessments.validation import ReferentialContext
+    from convergence.referential.models import ScaleLevel
+    from tests.factories import ReferentialFactory
+
+    referential = ReferentialFactory()
+    ScaleLevel.objects.create(referential=referential, value=0, label="Non engagé", label_en="Not started")
+    with translation.override("fr"):
+        assert ReferentialContext.from_referential(referential).scale_labels[0] == "Non engagé"
+    with translation.override("en"):
+        assert ReferentialContext.from_referential(referential).scale_labels[0] == "Not started"

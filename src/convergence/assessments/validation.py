@@ -151,7 +151,8 @@ class ReferentialContext:
             .order_by("position")
             .values_list("code", "id")
         )
-        scale_labels = dict(referential.scale_levels.values_list("value", "label"))
+        # str(level) is the label in the active language (English label on English pages).
+        scale_labels = {level.value: str(level) for level in referential.scale_levels.all()}
         return cls(
             referential_id=referential.pk,
             code=referential.code,
