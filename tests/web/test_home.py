@@ -70,3 +70,17 @@ def test_the_home_page_query_count_does_not_grow_with_assessments(
         )
     with django_assert_max_num_queries(12):
         client.get(reverse("web:home"))
+
+
+@pytest.mark.django_db
+def test_the_agency_sees_every_assessment_of_the_open_campaigns(client):
+    membership = f.MembershipFactory(organisation=f.OrganisationFactory(agency=True))
+    client.force_login(membership.user)
+    campaign = f.CampaignFactory(title="Campagne nationale", status="open")
+    f.AssessmentFactory(campaign=campaign, status="draft")
+    f.AssessmentFactory(campaign=campaign, status="validated")
+    page = client.get(reverse("web:home")).content.decode()
+    table = page[page.index('id="campaigns-to-do"') :]
+    cells = [cell.split("</td>")[0].strip() for cell in table.split("<td>")[2:6]]
+    assert "Campagne nationale" in table
+    assert cells == ["1", "0", "0", "1"]

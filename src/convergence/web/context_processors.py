@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from .navigation import navigation_for
+from .navigation import navigation_for, navigation_links
 
 
 def site(request):
+    navigation = SimpleLazyObject(lambda: navigation_for(request))
     return {
         # django-dsfr's templates read SITE_CONFIG; ours comes from settings, not the database.
         "SITE_CONFIG": {
@@ -13,7 +14,8 @@ def site(request):
             "header_brand_html": settings.SITE_BRAND_HTML,
             "footer_brand_html": settings.SITE_BRAND_HTML,
         },
-        "navigation": SimpleLazyObject(lambda: navigation_for(request)),
+        "navigation": navigation,
+        "navigation_shortcuts": SimpleLazyObject(lambda: navigation_links(navigation)[1:]),  # all but Home
         "DEMO_MODE": settings.DEMO_MODE,
         "demo_login_help": SimpleLazyObject(_demo_login_help) if settings.DEMO_MODE else None,
     }

@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 
 from convergence.assessments.enums import AssessmentStatus, CampaignStatus
 from convergence.assessments.models import Assessment
-from convergence.assessments.selectors import assessments_editable_by
+from convergence.assessments.selectors import assessments_editable_by, assessments_visible_to
 from convergence.organisations.access import is_agency
 from convergence.organisations.models import Organisation
 
@@ -29,10 +29,15 @@ class CampaignToDo:
 
 
 def open_campaigns_to_do(organisation: Organisation | None, *, today: datetime.date) -> list[CampaignToDo]:
-    """Per open campaign, the organisation's own assessments by status (one grouped query)."""
+    """Per open campaign, the organisation's own assessments by status (one grouped query);
+    for the agency, every assessment of the campaign."""
+    assessments = (
+        assessments_visible_to(organisation)
+        if is_agency(organisation)
+        else assessments_editable_by(organisation)
+    )
     rows = (
-        assessments_editable_by(organisation)
-        .filter(campaign__status=CampaignStatus.OPEN)
+        assessments.filter(campaign__status=CampaignStatus.OPEN)
         .values("campaign__code", "campaign__title", "campaign__closes_on")
         .annotate(
             draft=Count("pk", filter=Q(status=AssessmentStatus.DRAFT)),
