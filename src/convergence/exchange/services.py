@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from convergence.organisations.models import Organisation, User
@@ -28,6 +29,28 @@ from .readers import import_document, import_rows
 
 class _Rollback(Exception):
     pass
+
+
+SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def _large_page_cache() -> Iterator[None]:
+    """SQLite keeps 2 MB of pages by default: a national import then rereads index pages from
+    the file for every batch of inserts. A larger cache for the import's duration (pages are
+    allocated only as needed) keeps them in memory; the connection's setting is restored."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def dataset_import(
@@ -43,7 +66,7 @@ def dataset_import(
     data (a member's web upload); None imports anything (command line, agency)."""
     importer = DatasetImporter(organisation=organisation, progress=progress)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _large_page_cache():
             try:
                 file_format = detect_format(path, name)
                 if file_format not in formats:
