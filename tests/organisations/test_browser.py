@@ -68,7 +68,7 @@ def test_a_mandataire_invites_an_employee_who_accepts_and_logs_in(live_server, p
     page.fill("input[name=password2]", "a-long-enough-passphrase")
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(f"{live_server.url}/")
-    expect(page.locator("header")).to_contain_text("new.hire@acme.example")
+    expect(page.locator("header a[title='new.hire@acme.example']").first).to_be_visible()
     assert Membership.objects.get(user__email="new.hire@acme.example").role == "salarie"
 
     # The link works once.
@@ -79,6 +79,19 @@ def test_a_mandataire_invites_an_employee_who_accepts_and_logs_in(live_server, p
     # An employee needs no second factor: a password login lands on the home page.
     log_in(page, live_server, "new.hire@acme.example", password="a-long-enough-passphrase")
     expect(page.locator("header")).to_contain_text("Acme Santé")
+
+    # The audit trail shows what this journey changed: the membership the invitation created,
+    # read by another account manager of the organisation (the employee may not read it).
+    page.goto(f"{live_server.url}/organisations/journal/")
+    expect(page.locator("main h1")).to_contain_text("Access denied")
+    log_out(page)
+    deputy = verified_user("deputy@acme.example")
+    f.MembershipFactory(user=deputy, organisation=vendor, role="representant")
+    log_in(page, live_server, deputy.email, totp_secret=add_totp(deputy))
+    page.goto(f"{live_server.url}/organisations/journal/")
+    expect(page.locator("main table tbody tr").filter(has_text="salarie").first).to_contain_text(
+        "new.hire@acme.example"
+    )
 
 
 def test_an_agency_analyst_logs_in_with_a_totp_code(live_server, page):

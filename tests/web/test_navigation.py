@@ -46,3 +46,13 @@ def test_the_current_page_is_marked_in_its_menu(client):
     client.force_login(membership.user)
     page = client.get(reverse("assessments:list")).content.decode()
     assert f'href="{reverse("assessments:list")}" aria-current="page"' in page
+
+
+@pytest.mark.django_db
+def test_the_audit_log_is_offered_to_account_managers_only(client):
+    employee = f.MembershipFactory(role="salarie")
+    client.force_login(employee.user)
+    assert f'href="{reverse("organisations:audit_log")}"' not in menu_labels(client)
+    manager = f.MembershipFactory(role="mandataire")
+    client.force_login(manager.user)
+    assert f'href="{reverse("organisations:audit_log")}"' in menu_labels(client)

@@ -90,7 +90,9 @@ def object_repr(instance: models.Model) -> str:
         if value:
             return str(value)[:300]
     if instance._meta.label == "organisations.Membership":
-        return f"{instance._meta.verbose_name} #{instance.pk} ({instance.role})"  # type: ignore[attr-defined]
+        member = instance._state.fields_cache.get("user")
+        who = member.email if member is not None else f"#{instance.pk}"
+        return f"{instance._meta.verbose_name} {who} ({instance.role})"  # type: ignore[attr-defined]
     return f"{instance._meta.verbose_name} #{instance.pk}"
 
 

@@ -269,9 +269,10 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         )
     if Membership.objects.filter(user=user, organisation=invitation.organisation).exists():
         raise ValidationError(_("You are already a member of this organisation."))
-    membership = Membership.objects.create(
-        user=user, organisation=invitation.organisation, role=invitation.role
-    )
+    membership = Membership(user=user, organisation=invitation.organisation, role=invitation.role)
+    # The person accepting is not logged in yet: name them in the audit trail, not "system".
+    membership._history_user = user  # type: ignore[attr-defined]
+    membership.save()
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])

@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from convergence.organisations.access import acting_organisation
 from convergence.organisations.rules import is_agency_member
 
 
@@ -17,7 +18,8 @@ from convergence.organisations.rules import is_agency_member
 class NavEntry:
     label: str | Promise
     url_name: str = ""
-    # who sees it: "all", "authenticated", "vendor" (the benchmark) or "agency"
+    # who sees it: "all", "authenticated", "vendor" (the benchmark), "manager" (account managers
+    # of the acting organisation and the agency) or "agency"
     audience: str = "all"
     children: tuple["NavEntry", ...] = field(default=())
 
@@ -57,7 +59,7 @@ NAVIGATION = [
         audience="authenticated",
         children=(
             NavEntry(_("Profile and members"), "organisations:profile"),
-            NavEntry(_("Audit log"), "organisations:audit_log"),
+            NavEntry(_("Audit log"), "organisations:audit_log", "manager"),
             NavEntry(_("API access tokens"), "api:tokens"),
             NavEntry(_("API documentation"), "api:docs"),
         ),
@@ -74,6 +76,8 @@ def _audiences(request) -> set[str]:
             audiences.add("agency")
         if user.memberships.filter(organisation__kind="vendor").exists():
             audiences.add("vendor")
+        if user.has_perm("organisations.view_audit_log", acting_organisation(request)):
+            audiences.add("manager")
     return audiences
 
 
