@@ -8,11 +8,11 @@ database is bounded by axes x types x levels x milestone years, never by subject
 How the projection is computed without one row per subject: a subject with an expectation on an
 axis that has not reached it yet reaches it on the 31 December of the year of its *earliest
 milestone whose level is >= the expected level* (milestones due before the campaign's year count
-from the first projected date). The expected level depends on the subject's type, which the
-database does not join to (types are codes resolved against the referential), so the query
-returns, per answer, the earliest milestone year for *every* level of the scale (one
-conditional MIN per level), and groups answers by (axis, type, level, those years, latest
-milestone year). Python then picks the column of the expected level for each group.
+from the first projected date). The milestone query joins the expected level (subject's type or
+category code -> the referential's expectation on the answer's axis), groups the milestones per
+answer into that year, and returns per (axis, year) the number of subjects and the latest
+milestone year: a handful of rows per axis. The level query returns counts per (axis, type,
+level); Python resolves the expected levels of those few groups from the referential.
 """
 
 from __future__ import annotations
@@ -220,6 +220,8 @@ class Scope:
     category: str | None
     # Extra grouping column (e.g. the region, for regions side by side), or None.
     group_by_region: bool = False
+    # The campaign's referential: where the milestone query finds the expected levels.
+    referential_id: int | None = None
 
     @property
     def joins_organisation(self) -> bool:
@@ -279,7 +281,7 @@ def report_transaction() -> Iterator[None]:
     """
     outer = connection.in_atomic_block
     with transaction.atomic(savepoint=False):
-        previous: list[Any] = []
+        previous: tuple[Any, ...] = ()
         names = list(POSTGRESQL_REPORT_SETTINGS) if connection.vendor == "postgresql" else []
         if names:
             # current_setting is evaluated before set_config (target list order): the old value.
@@ -323,31 +325,49 @@ def answer_groups(scope: Scope) -> list[tuple]:
 
 
 def milestone_groups(scope: Scope, levels: list[int]) -> list[tuple]:
-    """Published subjects' answers that have milestones, grouped by (axis, type, level, earliest
-    milestone year for each level of the scale, latest milestone year [, region]) -> count.
+    """What the projection needs, per axis [and region]: (axis, first year, [region,] subjects,
+    latest milestone year), over the published answers that have a level, an expected level
+    (non-null, on the subject's type or category) and milestones.
 
-    Only answers with milestones are read here (a join, not a LEFT JOIN over every answer):
-    measured twice as fast as one combined query on 1.2 million answers.
+    `first year`: for an answer below its expected level, the year of its earliest milestone
+    whose level is >= the expected level (None if it has none, or if the answer has reached it
+    already). `latest milestone year`: the latest year of all milestones of the group's answers.
+
+    The expected level is joined in SQL (type/category code -> expectation of the axis), so only
+    the answers with an expectation are grouped per answer, and one number per answer comes out
+    of that grouping instead of one year per scale level. Measured on 1.2 million answers: the
+    former version (earliest year for every level, grouped by type, resolved in Python) took
+    1.1-1.2 s against 0.9 s for this one.
     """
+    assert scope.referential_id is not None, "Scope built by resolve() knows its referential"
+    low, high = int(levels[0]), int(levels[-1])
     year = _year_sql("m.due_on")
-    per_level = ", ".join(
-        f"MIN(CASE WHEN m.level >= {int(lv)} THEN {year} END) AS y{int(lv)}" for lv in levels
-    )
-    year_columns = ", ".join(f"y{int(lv)}" for lv in levels)
+    services = scope.kind == SubjectKind.SERVICE
+    types_table = _table(ServiceType) if services else _table(ProductCategory)
+    type_column = "service_type_id" if services else "product_category_id"
     where, params = scope.where(published_only=True)
     region = f", {scope.region_column()}" if scope.group_by_region else ""
     inner_region = f", {scope.region_column()} AS region" if scope.group_by_region else ""
     outer_region = ", region" if scope.group_by_region else ""
-    sql = (
-        f"SELECT axis_id, type_or_category, level, {year_columns}, ymax{outer_region}, COUNT(*) FROM ("  # noqa: S608
-        f"SELECT a.axis_id, s.type_or_category, a.level, {per_level}, MAX({year}) AS ymax{inner_region} "
-        f"FROM {scope.from_assessments()} JOIN {_table(Answer)} a ON a.assessment_id = asm.id "
-        f"JOIN {_table(Milestone)} m ON m.answer_id = a.id "
-        f"WHERE {where} AND a.level IS NOT NULL "
-        f"GROUP BY a.id, a.axis_id, s.type_or_category, a.level{region}) per_answer "
-        f"GROUP BY axis_id, type_or_category, level, {year_columns}, ymax{outer_region}"
+    # Milestone levels count from the bottom of the scale, and an expected level above the
+    # scale is never reached (as in the per-subject definition the tests check against).
+    reaches = (
+        f"a.level < e.expected_level AND e.expected_level <= {high} "
+        f"AND m.level >= e.expected_level AND m.level >= {low}"
     )
-    return _fetch(sql, params)
+    sql = (
+        f"SELECT axis_id, first_year{outer_region}, COUNT(*), MAX(last_year) FROM ("  # noqa: S608
+        f"SELECT a.axis_id, MIN(CASE WHEN {reaches} THEN {year} END) AS first_year, "
+        f"MAX({year}) AS last_year{inner_region} "
+        f"FROM {scope.from_assessments()} JOIN {_table(Answer)} a ON a.assessment_id = asm.id "
+        f"JOIN {types_table} t ON t.referential_id = %s AND t.code = s.type_or_category "
+        f"JOIN {_table(Expectation)} e ON e.{type_column} = t.id AND e.axis_id = a.axis_id "
+        f"JOIN {_table(Milestone)} m ON m.answer_id = a.id "
+        f"WHERE {where} AND a.level IS NOT NULL AND e.expected_level IS NOT NULL "
+        f"GROUP BY a.id, a.axis_id{region}) per_answer "
+        f"GROUP BY axis_id, first_year{outer_region}"
+    )
+    return _fetch(sql, [scope.referential_id, *params])
 
 
 def blocker_groups(scope: Scope) -> list[tuple]:
@@ -443,26 +463,14 @@ def tally_answers(
         if level >= expected:
             tally.reached += count
 
-    n_levels = len(typology.levels)
-    level_index = {lv: i for i, lv in enumerate(typology.levels)}
     for row in milestone_rows:
-        axis_id, type_code, level = row[0], row[1], row[2]
-        years = row[3 : 3 + n_levels]
-        latest = row[3 + n_levels]
-        count = row[-1]
-        expected = typology.expected.get((type_code, axis_id))
-        if expected is None:
-            continue  # only with_expectation subjects' milestones set the projection's range
-        tally = tallies[(axis_id, row[4 + n_levels]) if key_extra else axis_id]
+        axis_id, first_year = row[0], row[1]
+        count, latest = row[-2], row[-1]
+        tally = tallies[(axis_id, row[2]) if key_extra else axis_id]
         if latest is not None and (tally.latest_year is None or latest > tally.latest_year):
             tally.latest_year = latest
-        if level < expected:
-            # Earliest year of a milestone whose level is >= expected: the column of the lowest
-            # scale level >= expected (expected may be above the scale: then never).
-            index = level_index.get(max(expected, typology.levels[0]))
-            first_year = years[index] if index is not None else None
-            if first_year is not None:
-                tally.reaching_by_year[first_year] += count
+        if first_year is not None:
+            tally.reaching_by_year[first_year] += count
     return tallies
 
 
@@ -557,7 +565,14 @@ def resolve(params: ReportParams) -> tuple[Campaign, Scope]:
             raise ReportError(
                 f'category: unknown {what} "{params.category}" in referential {campaign.referential.code}'
             )
-    return campaign, Scope(campaign_id=campaign.pk, kind=kind, region=params.region, category=params.category)
+    scope = Scope(
+        campaign_id=campaign.pk,
+        kind=kind,
+        region=params.region,
+        category=params.category,
+        referential_id=campaign.referential_id,
+    )
+    return campaign, scope
 
 
 def report_compute(params: ReportParams, *, progress: Progress | None = None) -> Report:
