@@ -32,11 +32,17 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.report_data import generate  # noqa: E402
-from convergence.analytics.engine import ReportParams, _year_sql, report_compute  # noqa: E402
+from convergence.analytics.engine import (  # noqa: E402
+    ReportParams,
+    _year_sql,
+    report_compute,
+    report_transaction,
+)
 
 
 def floor_queries(campaign) -> list[tuple[str, list]]:
-    """The same figures, hand-written: the expected level joined in SQL, one query per section."""
+    """The same figures, hand-written, one query per section: the best forms measured (the
+    milestones with the expected level joined in SQL, the levels grouped by type)."""
     t = {
         "asm": "assessments_assessment",
         "s": "catalog_subject",
@@ -63,17 +69,14 @@ def floor_queries(campaign) -> list[tuple[str, list]]:
             f"SELECT s.status, s.type_or_category, COUNT(*) {base} AND s.status <> 'retired' GROUP BY 1, 2",
             [c],
         ),
+        # Levels: grouped by (axis, type, level); the expected level of each of these ~2,400
+        # groups is then a dictionary lookup (40 types x 12 axes). Joining the expectation per
+        # answer row and summing in SQL instead measured 0.81 s against 0.51 s on 1.2M answers.
         (
-            "SELECT a.axis_id, COUNT(a.level), SUM(CASE WHEN a.not_applicable THEN 1 ELSE 0 END), "
-            "SUM(a.level), "
-            + ", ".join(f"SUM(CASE WHEN a.level = {lv} THEN 1 ELSE 0 END)" for lv in range(4))
-            + ", SUM(CASE WHEN a.level IS NOT NULL AND e.expected_level IS NOT NULL THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN a.level >= e.expected_level THEN 1 ELSE 0 END) "
-            + published.replace(
-                "WHERE", f"JOIN {t['a']} a ON a.assessment_id = asm.id {expectation} WHERE", 1
-            )
-            + "GROUP BY a.axis_id",
-            [r, c],
+            "SELECT a.axis_id, s.type_or_category, a.level, a.not_applicable, COUNT(*) "
+            + published.replace("WHERE", f"JOIN {t['a']} a ON a.assessment_id = asm.id WHERE", 1)
+            + "AND (a.level IS NOT NULL OR a.not_applicable) GROUP BY 1, 2, 3, 4",
+            [c],
         ),
         (
             "SELECT x.axis_id, x.first_year, COUNT(*), MAX(x.last_year) FROM (SELECT a.axis_id, "
@@ -114,7 +117,8 @@ def best_of(n: int, fn) -> float:
 
 
 def run_floor(campaign) -> None:
-    with connection.cursor() as cursor:
+    # With the engine's transaction and PostgreSQL settings: the floor is the best SQL we know.
+    with report_transaction(), connection.cursor() as cursor:
         for sql, params in floor_queries(campaign):
             cursor.execute(sql, params)
             cursor.fetchall()
