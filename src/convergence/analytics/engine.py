@@ -274,22 +274,25 @@ POSTGRESQL_REPORT_SETTINGS = {"enable_hashjoin": "off"}
 
 @contextmanager
 def report_transaction() -> Iterator[None]:
-    """Run the report's queries in one transaction, with POSTGRESQL_REPORT_SETTINGS local to it.
+    """On PostgreSQL, run the report's queries in one transaction with POSTGRESQL_REPORT_SETTINGS
+    local to it. Elsewhere, nothing: the settings are PostgreSQL's, and on SQLite a transaction
+    would begin IMMEDIATE (settings.py), holding the write lock for the whole report.
 
     savepoint=False: inside a caller's transaction this adds no SAVEPOINT round trips; the
     settings are then put back as they were, so the caller's later queries are planned as usual.
     """
-    outer = connection.in_atomic_block
-    with transaction.atomic(savepoint=False):
-        previous: tuple[Any, ...] = ()
-        names = list(POSTGRESQL_REPORT_SETTINGS) if connection.vendor == "postgresql" else []
-        if names:
-            # current_setting is evaluated before set_config (target list order): the old value.
-            calls = ", ".join("current_setting(%s), set_config(%s, %s, true)" for _ in names)
-            values = [v for n in names for v in (n, n, POSTGRESQL_REPORT_SETTINGS[n])]
-            previous = _fetch(f"SELECT {calls}", values)[0][0::2]
+    if connection.vendor != "postgresql":
         yield
-        if names and outer:
+        return
+    outer = connection.in_atomic_block
+    names = list(POSTGRESQL_REPORT_SETTINGS)
+    with transaction.atomic(savepoint=False):
+        # current_setting is evaluated before set_config (target list order): the old value.
+        calls = ", ".join("current_setting(%s), set_config(%s, %s, true)" for _ in names)
+        values = [v for n in names for v in (n, n, POSTGRESQL_REPORT_SETTINGS[n])]
+        previous = _fetch(f"SELECT {calls}", values)[0][0::2]
+        yield
+        if outer:
             calls = ", ".join("set_config(%s, %s, true)" for _ in names)
             _fetch(f"SELECT {calls}", [v for pair in zip(names, previous, strict=True) for v in pair])
 
@@ -587,7 +590,7 @@ def report_compute(params: ReportParams, *, progress: Progress | None = None) ->
     typology = load_typology(referential, scope.kind)
     step(1, "figures")
 
-    # The aggregate queries run together in one transaction with the report's database settings.
+    # The aggregate queries run together (on PostgreSQL in one transaction with its settings).
     # The progress callback is never called inside it: it may write to the database (a run's
     # progress bar), and that must be visible at once, not when the transaction ends.
     with report_transaction():
