@@ -250,6 +250,11 @@ MFA_TOTP_ISSUER = "Convergence"
 SOCIALACCOUNT_PROVIDERS: dict = {"openid_connect": {"APPS": OIDC_PROVIDERS, "OAUTH_PKCE_ENABLED": True}}
 ACCOUNT_ADAPTER = "convergence.organisations.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "convergence.organisations.adapters.SocialAccountAdapter"
+# An OIDC login whose provider asserts a *verified* address that belongs to an existing account
+# logs into that account and links the provider to it (allauth only matches verified addresses;
+# an unverified claim goes to the sign-up form instead). Trusted providers only: see docs/accounts.md.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 # Open sign-up (an account with no organisation sees nothing until invited); "0" = invitations only.
 ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", True)
 # Lockout: after 5 failed logins on one address (existing or not) within 15 minutes, that

@@ -15,6 +15,12 @@ re-signs the ID token the provider issued, after changing one thing, and serves 
 - `bad_signature`: signed with a key that is *not* in the JWKS (same `kid`) → refused. Stock
   allauth does not check the signature of a token received from the token endpoint; our adapter
   does, and this test is what proves it.
+
+The same layer can make the userinfo endpoint answer as ProConnect does, a signed JWT
+(`Content-Type: application/jwt`) instead of JSON:
+
+- `userinfo_jwt`: the provider's userinfo claims plus `iss`/`aud`, signed with the published key;
+- `userinfo_jwt_rogue`: the same, signed with a key that is not in the JWKS → refused.
 """
 
 from __future__ import annotations
@@ -67,8 +73,12 @@ class Tamperer:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        if self.mode is None or path not in ("/jwks", "/oauth2/token"):
+        if self.mode is None or path not in ("/jwks", "/oauth2/token", "/userinfo"):
             return self.inner(environ, start_response)
+        if path == "/userinfo":
+            if not self.mode.startswith("userinfo_jwt"):
+                return self.inner(environ, start_response)
+            return self.signed_userinfo(environ, start_response)
         if path == "/jwks":
             body = json.dumps(self.jwks()).encode()
             start_response(
@@ -82,11 +92,35 @@ class Tamperer:
 
         body = b"".join(self.inner(environ, capture))
         payload = json.loads(body)
+        self.access_token = payload.get("access_token")
         if "id_token" in payload:
             payload["id_token"] = self.resign(payload["id_token"])
         body = json.dumps(payload).encode()
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    def signed_userinfo(self, environ, start_response):
+        """The provider's own userinfo (JSON), answered as a JWT like ProConnect's."""
+        captured: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+
+        claims = json.loads(b"".join(self.inner(environ, capture)))
+        if not captured["status"].startswith("200"):
+            body = json.dumps(claims).encode()
+            start_response(captured["status"], [("Content-Type", "application/json")])
+            return [body]
+        issuer = f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}"
+        # A claim only this JWT carries, so a test can tell the signed userinfo was used.
+        claims.update(iss=issuer, aud=CLIENT_ID, given_name="Alice (signed userinfo)")
+        key = self.rogue_key if self.mode == "userinfo_jwt_rogue" else self.good_key
+        body = jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID}).encode()
+        start_response(
+            "200 OK",
+            [("Content-Type", "application/jwt; charset=utf-8"), ("Content-Length", str(len(body)))],
+        )
         return [body]
 
 
@@ -222,3 +256,116 @@ def test_without_our_adapter_allauth_would_accept_the_forged_signature(client, o
     oidc[1].mode = "bad_signature"
     response = login_through_provider(client)
     assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def add_provider_user(url: str, sub: str, **claims) -> None:
+    """Declare a user at the provider (the mock's `PUT /users/<sub>`)."""
+    response = requests.put(f"{url}/users/{sub}", json=claims, timeout=10)
+    assert response.status_code == 204, response.text
+
+
+@pytest.mark.django_db
+def test_a_userinfo_answered_as_a_jwt_signed_with_the_published_key_logs_in(client, oidc):
+    """What it proves: a ProConnect-style userinfo (`application/jwt`) is verified against the
+    provider's JWKS, decoded and used: the account gets the claim only that JWT carries."""
+    oidc[1].mode = "userinfo_jwt"
+    response = login_through_provider(client)
+    assert response.status_code == 302 and response["Location"] == "/"
+    user = User.objects.get(email="alice@proconnect.example")
+    assert int(client.session["_auth_user_id"]) == user.pk
+    assert user.first_name == "Alice (signed userinfo)"
+    account = SocialAccount.objects.get(user=user)
+    assert account.extra_data["userinfo"]["given_name"] == "Alice (signed userinfo)"
+
+
+@pytest.mark.django_db
+def test_a_userinfo_jwt_signed_with_another_key_is_refused(client, oidc):
+    """What it proves: the userinfo JWT's signature is checked (the ID token is genuine here),
+    so a forged userinfo cannot log anyone in nor create an account."""
+    oidc[1].mode = "userinfo_jwt_rogue"
+    response = login_through_provider(client)
+    assert response.status_code == 401
+    assert "_auth_user_id" not in client.session
+    assert not User.objects.filter(email="alice@proconnect.example").exists()
+    assert not SocialAccount.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_verified_address_logs_into_the_existing_account_and_links_it(client, oidc):
+    """What it proves: someone who already has a password account with a verified address and
+    logs in through the provider, which asserts that same address as verified, lands in that
+    account (no second account), the provider is linked to it and the password still works."""
+    url, _ = oidc
+    existing = _password_user("bob@proconnect.example", verified=True)
+    add_provider_user(url, "bob", email="bob@proconnect.example", email_verified=True)
+    response = login_through_provider(client, sub="bob")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert int(client.session["_auth_user_id"]) == existing.pk
+    assert User.objects.filter(email__iexact="bob@proconnect.example").count() == 1
+    assert SocialAccount.objects.get(uid="bob").user_id == existing.pk
+    existing.refresh_from_db()
+    assert existing.check_password("correct-horse-battery")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("email_verified", [False, None, "false"], ids=["false", "absent", "string-false"])
+def test_an_unverified_address_does_not_log_into_the_existing_account(
+    client, oidc, mailoutbox, email_verified
+):
+    """What it proves: when the provider does not assert the address as verified (false, claim
+    absent, or the string "false", which allauth alone would take as true), the login does not
+    enter the existing account nor link to it, no second account is made, and the password is
+    untouched. As sign-up cannot reveal that the address is taken (ACCOUNT_PREVENT_ENUMERATION),
+    allauth shows "check your e-mail" and mails the address's owner that an account exists."""
+    url, _ = oidc
+    existing = _password_user("carol@proconnect.example", verified=True)
+    claims: dict = {"email": "carol@proconnect.example"}
+    if email_verified is not None:
+        claims["email_verified"] = email_verified
+    add_provider_user(url, "carol", **claims)
+    response = login_through_provider(client, sub="carol")
+    assert "_auth_user_id" not in client.session
+    assert response.status_code == 302 and response["Location"] == "/comptes/confirm-email/"
+    assert [message.to for message in mailoutbox] == [["carol@proconnect.example"]]
+    assert not SocialAccount.objects.filter(user=existing).exists()
+    assert User.objects.filter(email__iexact="carol@proconnect.example").count() == 1
+    existing.refresh_from_db()
+    assert existing.check_password("correct-horse-battery")
+
+
+@pytest.mark.django_db
+def test_a_squatter_who_never_verified_the_address_loses_the_password(client, oidc, mailoutbox):
+    """What it proves: if someone signed up with an address they do not own (never verified) and
+    its real owner then logs in through the provider (verified there), the squatter's password
+    stops working (allauth's `wipe_password`) and the provider is linked to the account; as our
+    copy of the address is still unverified (mandatory verification), the login waits for the
+    confirmation mail sent to that address, which only its owner receives."""
+    url, _ = oidc
+    squatted = _password_user("erin@proconnect.example", verified=False)
+    add_provider_user(url, "erin", email="erin@proconnect.example", email_verified=True)
+    response = login_through_provider(client, sub="erin")
+    assert response.status_code == 302 and response["Location"] == "/comptes/confirm-email/"
+    assert "_auth_user_id" not in client.session
+    squatted.refresh_from_db()
+    assert not squatted.has_usable_password()
+    assert SocialAccount.objects.get(uid="erin").user_id == squatted.pk
+    assert [message.to for message in mailoutbox] == [["erin@proconnect.example"]]
+
+
+def test_email_verified_is_trusted_only_as_a_json_boolean():
+    from convergence.organisations.oidc import strict_email_verified
+
+    assert strict_email_verified({"email_verified": True}) == {"email_verified": True}
+    for value in ("true", "false", 1, "1", None):
+        assert strict_email_verified({"email_verified": value}) == {"email_verified": False}
+    assert strict_email_verified({"sub": "x"}) == {"sub": "x"}
+
+
+def _password_user(email: str, *, verified: bool) -> User:
+    from allauth.account.models import EmailAddress
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(email=email)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return user

@@ -7,6 +7,11 @@ issuer, audience (our client id) and expiry are checked by allauth in every case
 
 These views are mounted at the same paths as allauth's (`/comptes/oidc/<provider>/login/...`),
 before allauth's URLs, so the callback URL allauth builds lands here.
+
+`email_verified` is only trusted when it is the JSON boolean `true`. allauth takes the claim's
+truthiness, so a provider sending the string "false" would otherwise count as asserting a
+verified address, and with SOCIALACCOUNT_EMAIL_AUTHENTICATION that logs into the existing
+account holding that address.
 """
 
 from __future__ import annotations
@@ -20,8 +25,18 @@ from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOA
 from django.http import Http404, HttpRequest
 
 
+def strict_email_verified(claims: dict) -> dict:
+    """`email_verified` becomes a real boolean, true only for JSON `true` (see module docstring)."""
+    if "email_verified" in claims:
+        claims = {**claims, "email_verified": claims["email_verified"] is True}
+    return claims
+
+
 class VerifiedOpenIDConnectAdapter(OpenIDConnectOAuth2Adapter):
     def _decode_id_token(self, app: SocialApp, id_token: str) -> dict:
+        return strict_email_verified(self._verify_id_token(app, id_token))
+
+    def _verify_id_token(self, app: SocialApp, id_token: str) -> dict:
         return jwtkit.verify_and_decode(
             credential=id_token,
             keys_url=self.openid_config["jwks_uri"],
@@ -32,6 +47,9 @@ class VerifiedOpenIDConnectAdapter(OpenIDConnectOAuth2Adapter):
         )
 
     def _fetch_user_info(self, access_token: str) -> dict:
+        return strict_email_verified(self._fetch_raw_user_info(access_token))
+
+    def _fetch_raw_user_info(self, access_token: str) -> dict:
         """Userinfo as JSON, or as a signed JWT (ProConnect answers `application/jwt`)."""
         headers = {"Authorization": f"Bearer {access_token}"}
         with get_adapter().get_requests_session() as session:
