@@ -171,6 +171,10 @@ class DatasetImporter:
         self.pending_answers: list[AnswerRecord] = []
         self.seen_pairs = bytearray()
         self.bumped: set[int] = set()
+        # Assessments inserted by this import: they have no answers yet in the database, so
+        # their answers need no lookup (a first import then reads nothing back).
+        self.created_assessments: set[int] = set()
+        self.created_subjects: set[int] = set()  # likewise: no assessment to look up
         self.locked: set[int] = set()  # assessments a member may no longer change
         self.assessment_only: list[SubjectEntry] = []  # JSON assessments without answers
         self.now = timezone.now()
@@ -764,10 +768,21 @@ class DatasetImporter:
                 "region",
             )
             fields += tuple(sorted({key for new in to_create for key in new} - set(fields)))
-            insert_rows(Subject, fields, [tuple(new.get(key, "") for key in fields) for new in to_create])
-            codes = [new["code"] for new in to_create]
-            for pk, code in Subject.objects.filter(code__in=codes).values_list("id", "code"):
-                self.subjects[code].id = pk
+            ids = insert_rows(
+                Subject,
+                fields,
+                [tuple(new.get(key, "") for key in fields) for new in to_create],
+                returning_ids=True,
+            )
+            if ids is None:
+                codes = [new["code"] for new in to_create]
+                for pk, code in Subject.objects.filter(code__in=codes).values_list("id", "code"):
+                    self.subjects[code].id = pk
+                    self.created_subjects.add(pk)
+            else:
+                for pk, new in zip(ids, to_create, strict=True):
+                    self.subjects[new["code"]].id = pk
+                    self.created_subjects.add(pk)
             for new in to_create:
                 self.outcome.mark(new["code"], new["name"], "created")
             counter["created"] += len(to_create)
@@ -804,10 +819,17 @@ class DatasetImporter:
         if not entries:
             return
         counter = self.outcome.counts["assessments"]
-        ids = [entry.id for entry in entries.values() if entry.id is not None]
-        existing = {
-            a.subject_id: a for a in Assessment.objects.filter(campaign=self.campaign, subject_id__in=ids)
-        }
+        # A subject created by this import has no assessment yet: nothing to look up.
+        ids = [
+            entry.id
+            for entry in entries.values()
+            if entry.id is not None and entry.id not in self.created_subjects
+        ]
+        existing = (
+            {a.subject_id: a for a in Assessment.objects.filter(campaign=self.campaign, subject_id__in=ids)}
+            if ids
+            else {}
+        )
         to_create, to_update = [], []
         for entry in entries.values():
             entry.assessment_resolved = True
@@ -836,19 +858,23 @@ class DatasetImporter:
             else:
                 counter["unchanged"] += 1
         if to_create:
-            insert_rows(
+            new_ids = insert_rows(
                 Assessment,
                 ("campaign", "subject", "status"),
                 [(self.campaign.pk, e.id, st) for e, st in to_create],  # type: ignore[union-attr]
+                returning_ids=True,
             )
-            created = dict(
-                Assessment.objects.filter(
-                    campaign=self.campaign, subject_id__in=[entry.id for entry, _ in to_create]
-                ).values_list("subject_id", "id")
-            )
-            for entry, _status in to_create:
-                entry.assessment_id = created[entry.id]  # type: ignore[index]
-                self.bumped.add(entry.assessment_id)  # new: no version bump needed for later answers
+            if new_ids is None:
+                created = dict(
+                    Assessment.objects.filter(
+                        campaign=self.campaign, subject_id__in=[entry.id for entry, _ in to_create]
+                    ).values_list("subject_id", "id")
+                )
+                new_ids = [created[entry.id] for entry, _status in to_create]  # type: ignore[index]
+            for (entry, _status), pk in zip(to_create, new_ids, strict=True):
+                entry.assessment_id = pk
+                self.bumped.add(pk)  # new: no version bump needed for later answers
+                self.created_assessments.add(pk)
             counter["created"] += len(to_create)
         if to_update:
             Assessment.objects.bulk_update(to_update, ["status", "version", "updated_at"], batch_size=BATCH)
@@ -860,11 +886,15 @@ class DatasetImporter:
         if not records:
             return
         counter = self.outcome.counts["answers"]
-        assessment_ids = list({cast(int, r.subject.assessment_id) for r in records})
+        assessment_ids = list(
+            {cast(int, r.subject.assessment_id) for r in records} - self.created_assessments
+        )
         existing: dict[tuple[int, int], dict[str, Any]] = {}
         rows = cast(
             Iterable[dict[str, Any]],
-            Answer.objects.filter(assessment_id__in=assessment_ids).values(
+            Answer.objects.none().values()
+            if not assessment_ids
+            else Answer.objects.filter(assessment_id__in=assessment_ids).values(
                 "id",
                 "assessment_id",
                 "axis_id",
@@ -997,10 +1027,10 @@ class DatasetImporter:
             self.bumped |= bump
 
     def _insert_answers(self, records: list[AnswerRecord]) -> list[int]:
-        """Insert new answers; return their ids in the same order (one SELECT for all: a
-        multi-row INSERT does not return ids on every database)."""
+        """Insert new answers; return their ids in the same order (PostgreSQL: reserved before
+        the COPY; elsewhere one SELECT for all, a multi-row INSERT not returning ids everywhere)."""
         now = connection.ops.adapt_datetimefield_value(self.now)
-        insert_rows(
+        new_ids = insert_rows(
             Answer,
             (
                 "assessment",
@@ -1025,7 +1055,10 @@ class DatasetImporter:
                 )
                 for r in records
             ],
+            returning_ids=True,
         )
+        if new_ids is not None:
+            return new_ids
         assessment_ids = {cast(int, r.subject.assessment_id) for r in records}
         ids: dict[tuple[int | None, int], int] = {
             (assessment_id, axis_id): pk
@@ -1036,15 +1069,22 @@ class DatasetImporter:
         return [ids[(r.subject.assessment_id, r.axis_id)] for r in records]
 
 
-def insert_rows(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> None:
+def insert_rows(
+    model: type[Model], fields: Sequence[str], rows: list[tuple], *, returning_ids: bool = False
+) -> list[int] | None:
     """INSERT many rows (COPY on PostgreSQL, executemany elsewhere), bypassing model instances.
+
+    With `returning_ids` on PostgreSQL, returns the new rows' ids in the order of `rows`: they
+    are taken from the table's sequence first (one query) and written by the COPY, so the caller
+    needs no query to read them back. Otherwise returns None: the caller reads them back by
+    their natural key if it needs them.
 
     The ORM's bulk_create builds a model instance and compiles every value of every row: it
     was most of the time of a first import. Values must already be adapted for the database
     (dates through `connection.ops`). No signal is sent: no per-row history (see module doc).
     """
     if not rows:
-        return
+        return [] if returning_ids and connection.vendor == "postgresql" else None
     meta = model._meta
     quote = connection.ops.quote_name
     # Every other column gets what the ORM would give it: its default, or now for auto_now.
@@ -1063,15 +1103,29 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: list[tuple]) ->
     columns = ", ".join(quote(cast(str, cast(Field, meta.get_field(name)).column)) for name in fields)
     table = quote(meta.db_table)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY streams the rows: no SQL text to build nor parse, the fastest bulk path.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
+        if connection.vendor != "postgresql":
             # One prepared statement run for every row (SQLite's executemany loops in C).
             placeholders = ", ".join(["%s"] * len(fields))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
+            return None
+        ids: list[int] | None = None
+        if returning_ids:
+            pk = cast(Field, meta.pk)
+            # nextval() per row, as the column's default would do: ids other sessions take
+            # meanwhile are simply skipped. The id is an identity column BY DEFAULT: COPY may set it.
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, pk.column, len(rows)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            columns = f"{quote(pk.column)}, {columns}"
+            rows = [(pk_value, *row) for pk_value, row in zip(ids, rows, strict=True)]
+        # COPY streams the rows: no SQL text to build nor parse, the fastest bulk path.
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+        return ids
 
 
 def _parse_date(value: Any) -> datetime.date | None:
