@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 
 from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign, Milestone
 from convergence.catalog.enums import SubjectKind
@@ -25,20 +25,9 @@ from convergence.catalog.models import Subject
 from convergence.organisations.models import Organisation
 
 from .formats import COLUMNS, JSON_FORMAT, escape_cell
+from .importer import where_in
 
 CHUNK = 2000
-
-
-def _id_in[M: Model](queryset: QuerySet[M], column: str, ids: list[int]) -> QuerySet[M]:
-    """`column IN ids` on the queryset's own table. PostgreSQL: one array parameter
-    (`= ANY(%s)`): no query text of thousands of placeholders for Django to compile and
-    psycopg to parse, and the planner uses the column's index (the joined form seq-scanned the
-    whole answer table for every chunk once the table had grown since its last ANALYZE)."""
-    if connection.vendor != "postgresql":
-        return queryset.filter(**{f"{column}__in": ids})
-    quote = connection.ops.quote_name
-    table = quote(queryset.model._meta.db_table)
-    return queryset.extra(where=[f"{table}.{quote(column)} = ANY(%s::bigint[])"], params=[ids])  # noqa: S610
 
 
 def _assessments(campaign: Campaign, organisation: Organisation | None) -> QuerySet[Assessment]:
@@ -56,8 +45,8 @@ def _answer_children(
     IN list of every answer id could pass SQLite's limit on parameters)."""
     if connection.vendor == "postgresql":
         return (
-            _id_in(Milestone.objects.all(), "answer_id", answer_ids),
-            _id_in(AnswerBlocker.objects.all(), "answer_id", answer_ids),
+            where_in(Milestone.objects.all(), "answer_id", answer_ids),
+            where_in(AnswerBlocker.objects.all(), "answer_id", answer_ids),
         )
     return (
         Milestone.objects.filter(answer__assessment_id__in=assessment_ids),
@@ -71,7 +60,7 @@ def _answer_chunks(campaign: Campaign, organisation: Organisation | None) -> Ite
     for start in range(0, len(ids), CHUNK):
         chunk_ids = ids[start : start + CHUNK]
         assessments: list[dict[str, Any]] = list(
-            _id_in(Assessment.objects.all(), "id", chunk_ids)
+            where_in(Assessment.objects.all(), "id", chunk_ids)
             .order_by("subject__code")
             .values(
                 "id",
@@ -92,7 +81,7 @@ def _answer_chunks(campaign: Campaign, organisation: Organisation | None) -> Ite
         by_id: dict[int, dict[str, Any]] = {}
         rows = cast(
             Iterator[dict[str, Any]],
-            _id_in(Answer.objects.all(), "assessment_id", chunk_ids)
+            where_in(Answer.objects.all(), "assessment_id", chunk_ids)
             .order_by("axis__position", "axis_id")
             .values(
                 "id",
