@@ -59,8 +59,9 @@ def _answer_chunks(campaign: Campaign, organisation: Organisation | None) -> Ite
     ids = list(_assessments(campaign, organisation).values_list("id", flat=True))
     for start in range(0, len(ids), CHUNK):
         chunk_ids = ids[start : start + CHUNK]
+        # values() rows are dicts; django-stubs types them as a TypedDict.
         assessments: list[dict[str, Any]] = list(
-            where_in(Assessment.objects.all(), "id", chunk_ids)
+            where_in(Assessment.objects.all(), "id", chunk_ids)  # type: ignore[arg-type]
             .order_by("subject__code")
             .values(
                 "id",

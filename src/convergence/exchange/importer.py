@@ -1142,7 +1142,7 @@ def insert_rows(
                 [meta.db_table, pk.column, len(rows)],
             )
             ids = [row[0] for row in cursor.fetchall()]
-            columns = f"{quote(pk.column)}, {columns}"
+            columns = f"{quote(pk.column or pk.attname)}, {columns}"
             rows = [(pk_value, *row) for pk_value, row in zip(ids, rows, strict=True)]
         # COPY streams the rows: no SQL text to build nor parse, the fastest bulk path.
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
