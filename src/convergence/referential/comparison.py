@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import get_language
 
-from .models import Referential
+from .models import Referential, localized
 from .services import referential_document
 
 
@@ -21,7 +21,7 @@ def _english() -> bool:
 
 
 def _name(item: dict[str, Any]) -> str:
-    return (item.get("name_en") or item["name"]) if _english() else item["name"]
+    return localized(item["name"], item.get("name_en") or "")
 
 
 def _brief(item: dict[str, Any]) -> dict[str, str]:

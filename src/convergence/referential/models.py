@@ -19,6 +19,14 @@ referential_code_validator = RegexValidator(r"^[a-z0-9][a-z0-9.-]*\Z", _("Use a-
 axis_code_validator = RegexValidator(r"^[A-Z0-9_-]+\Z", _("Use A-Z, 0-9, '_' and '-'."))
 
 
+def localized(french: str, english: str) -> str:
+    """The referential's text in the active language: English when asked for and provided,
+    else the referential's own (French) wording."""
+    if english and (get_language() or "fr").startswith("en"):
+        return english
+    return french
+
+
 class Bilingual(models.Model):
     """A name held in French (the referential's language) and optionally in English."""
 
@@ -33,9 +41,7 @@ class Bilingual(models.Model):
 
     @property
     def display_name(self) -> str:
-        if self.name_en and (get_language() or "fr").startswith("en"):
-            return self.name_en
-        return self.name
+        return localized(self.name, self.name_en)
 
 
 class Referential(models.Model):
@@ -64,9 +70,7 @@ class Referential(models.Model):
 
     @property
     def display_title(self) -> str:
-        if self.title_en and (get_language() or "fr").startswith("en"):
-            return self.title_en
-        return self.title
+        return localized(self.title, self.title_en)
 
     @property
     def is_published(self) -> bool:
@@ -88,9 +92,7 @@ class ScaleLevel(models.Model):
         constraints = [models.UniqueConstraint(fields=["referential", "value"], name="scale_level_unique")]
 
     def __str__(self) -> str:
-        if self.label_en and (get_language() or "fr").startswith("en"):
-            return self.label_en
-        return self.label
+        return localized(self.label, self.label_en)
 
 
 class Axis(Bilingual):
@@ -110,15 +112,11 @@ class Axis(Bilingual):
 
     @property
     def display_group(self) -> str:
-        if self.group_en and (get_language() or "fr").startswith("en"):
-            return self.group_en
-        return self.group
+        return localized(self.group, self.group_en)
 
     @property
     def display_description(self) -> str:
-        if self.description_en and (get_language() or "fr").startswith("en"):
-            return self.description_en
-        return self.description
+        return localized(self.description, self.description_en)
 
 
 class AxisLevel(models.Model):
@@ -138,9 +136,7 @@ class AxisLevel(models.Model):
 
     @property
     def display_descriptor(self) -> str:
-        if self.descriptor_en and (get_language() or "fr").startswith("en"):
-            return self.descriptor_en
-        return self.descriptor
+        return localized(self.descriptor, self.descriptor_en)
 
 
 class BlockerCategory(Bilingual):
