@@ -133,3 +133,13 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_escaped(client, boss):
     assert '\'=HYPERLINK("http://evil")' in names and "'@SUM(A1)" in names
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     assert csv_cell("-1") == "'-1" and csv_cell("+33 1") == "'+33 1" and csv_cell("ok") == "ok"
+
+
+def test_the_log_names_the_kind_of_object_in_the_readers_language(client, boss):
+    f.SubjectFactory(organisation=boss.organisation, name="Named product")
+    client.force_login(boss.user)
+    english = client.get(reverse("organisations:audit_log")).content.decode()
+    french = client.get(reverse("organisations:audit_log"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Subject #" in english
+    assert "Produit ou service #" in french
+    assert "catalog.subject #" not in english
