@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
+from convergence.lib.dates import as_date
+
 if TYPE_CHECKING:
     from convergence.referential.models import Referential
 
@@ -183,19 +185,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _as_date(value: Any) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
 def answer_problems(
     answer: AnswerInput,
     *,
@@ -274,7 +263,7 @@ def answer_problems(
         for index, milestone in enumerate(answer.milestones):
             where = f"milestones[{index}]"
             m_level = milestone.level
-            m_date = _as_date(milestone.due_on)
+            m_date = as_date(milestone.due_on)
             m_level_ok = False
             if m_level is None or m_level == "":
                 add(f"{where}.level", _("give the level to reach"))

@@ -34,6 +34,7 @@ from convergence.assessments.validation import (
 )
 from convergence.catalog.enums import SubjectKind, SubjectStatus
 from convergence.catalog.models import Subject
+from convergence.lib.dates import as_date
 from convergence.lib.regions import REGIONS
 from convergence.lib.siren import is_valid_siren
 from convergence.organisations.enums import OrganisationKind
@@ -250,7 +251,7 @@ class DatasetImporter:
         else:
             values["title"] = title.strip()
         for key in ("opens_on", "closes_on"):
-            parsed = _parse_date(data.get(key))
+            parsed = as_date(data.get(key))
             if parsed is None:
                 self.problem(f"{where}.{key}", f"expected a date YYYY-MM-DD, got {data.get(key)!r}")
             else:
@@ -600,7 +601,7 @@ class DatasetImporter:
         )
         if problems:
             return [(problem.field, problem.message) for problem in problems], None
-        milestones = [(int(m.level), cast(datetime.date, _parse_date(m.due_on))) for m in answer.milestones]  # type: ignore[arg-type]
+        milestones = [(int(m.level), cast(datetime.date, as_date(m.due_on))) for m in answer.milestones]  # type: ignore[arg-type]
         return [], CheckedAnswer(
             axis=answer.axis,
             axis_id=self.context.axes[answer.axis].id,
@@ -1150,19 +1151,6 @@ def insert_rows(
             for row in rows:
                 write(row)
         return ids
-
-
-def _parse_date(value: Any) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 __all__ = ["DatasetImporter", "ImportOutcome", "MilestoneInput", "TooManyProblems"]
