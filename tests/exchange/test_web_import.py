@@ -13,7 +13,7 @@ from convergence.catalog.models import Subject
 from convergence.exchange import services
 from convergence.exchange.formats import COLUMNS
 from convergence.exchange.models import ImportRun
-from convergence.exchange.views import split_problem
+from convergence.exchange.problems import stored_problem_cells
 from tests.factories import MembershipFactory, OrganisationFactory, SubjectFactory
 
 
@@ -170,7 +170,7 @@ def test_a_member_cannot_import_another_organisations_rows(client, grades, campa
     ]
     run = upload(client, rows)
     assert run.status == ImportRun.Status.REJECTED
-    problems = [split_problem(p) for p in run.problems]
+    problems = [stored_problem_cells(p) for p in run.problems]
     assert (
         "3",
         "organisation",
@@ -185,7 +185,9 @@ def test_a_member_cannot_take_over_another_organisations_subject(client, grades,
     theirs = SubjectFactory(code="occ-ror", kind="service", type_or_category="ror", region="76")
     run = upload(client, [row()])
     assert run.status == ImportRun.Status.REJECTED
-    assert "already used by another organisation" in " ".join(run.problems)
+    assert "already used by another organisation" in " ".join(
+        cells[2] for cells in map(stored_problem_cells, run.problems)
+    )
     theirs.refresh_from_db()
     assert theirs.organisation_id != grades.organisation_id
 

@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .problems import ImportProblem, Message, Text
 
 JSON_FORMAT = "convergence-dataset/1"
 COLUMNS = [
@@ -54,14 +57,22 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
 # Legitimate worksheets compress about 5-30 times; a zip bomb several hundred or thousand times.
 XLSX_MAX_RATIO = 200
+TOO_BIG = _("%(size)s bytes, more than the %(limit)s bytes an import may have")
+EMPTY = _("the file is empty")
+REFUSED_XML = _("refused XML construct in the workbook (%(construct)s)")
 
 
 class DatasetFileError(Exception):
-    """The file cannot be read at all; `problems` holds one line per problem with its location."""
+    """The file cannot be read at all; `problems` holds the problems, each with its location."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
+    def __init__(self, problems: list[ImportProblem]):
+        super().__init__("\n".join(problem.english() for problem in problems))
         self.problems = problems
+
+    @classmethod
+    def at(cls, where: str, message: Text, /, **params: object) -> DatasetFileError:
+        """One problem at `where`: a lazily translated template and its parameters."""
+        return cls([ImportProblem(where, Message(message, **params) if params else message)])
 
 
 def escape_cell(value: str) -> str:
@@ -82,16 +93,20 @@ def detect_format(path: Path, name: str | None = None) -> str:
     suffix = Path(name or path.name).suffix.lower()
     if suffix in (".json", ".csv", ".xlsx"):
         return suffix[1:]
-    raise DatasetFileError([f"file: unknown file type {suffix or '(none)'!r}; expected .json, .csv or .xlsx"])
+    raise DatasetFileError.at(
+        "file",
+        _("unknown file type %(suffix)s; expected .json, .csv or .xlsx"),
+        suffix=repr(suffix or "(none)"),
+    )
 
 
 def check_size(path: Path) -> int:
     size = path.stat().st_size
     limit = settings.IMPORT_MAX_BYTES
     if size > limit:
-        raise DatasetFileError([f"file: {size} bytes, more than the {limit} bytes an import may have"])
+        raise DatasetFileError.at("file", TOO_BIG, size=size, limit=limit)
     if size == 0:
-        raise DatasetFileError(["file: the file is empty"])
+        raise DatasetFileError.at("file", EMPTY)
     return size
 
 
@@ -126,10 +141,10 @@ def _json_depth_check(text: str) -> None:
             depth += 1
             if depth > MAX_JSON_DEPTH:
                 line = text.count("\n", 0, index) + 1
-                raise DatasetFileError(
-                    [
-                        f"line {line}: JSON nested deeper than {MAX_JSON_DEPTH} levels; a dataset nests 6 levels"  # noqa: E501
-                    ]
+                raise DatasetFileError.at(
+                    f"line {line}",
+                    _("JSON nested deeper than %(depth)s levels; a dataset nests 6 levels"),
+                    depth=MAX_JSON_DEPTH,
                 )
         elif char in "]}":
             depth -= 1
@@ -140,27 +155,32 @@ def read_json(path: Path) -> Any:
     check_size(path)
     raw = path.read_bytes()
     if b"\x00" in raw:
-        raise DatasetFileError(
-            [f"file: contains a NUL byte at offset {raw.index(b'\x00')}; not a JSON text file"]
+        raise DatasetFileError.at(
+            "file",
+            _("contains a NUL byte at offset %(offset)s; not a JSON text file"),
+            offset=raw.index(b"\x00"),
         )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise DatasetFileError(
-            [
-                f"file: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start}); save it as UTF-8"  # noqa: E501
-            ]
+        raise DatasetFileError.at(
+            "file",
+            _("not UTF-8 text (byte 0x%(byte)s at offset %(offset)s); save it as UTF-8"),
+            byte=f"{raw[error.start]:02x}",
+            offset=error.start,
         ) from None
     del raw
     _json_depth_check(text)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise DatasetFileError(
-            [f"line {error.lineno}, column {error.colno}: invalid JSON ({error.msg})"]
+        raise DatasetFileError.at(
+            f"line {error.lineno}, column {error.colno}", _("invalid JSON (%(error)s)"), error=error.msg
         ) from None
     except RecursionError:  # the scan above should make this unreachable; never a traceback
-        raise DatasetFileError([f"file: JSON nested deeper than {MAX_JSON_DEPTH} levels"]) from None
+        raise DatasetFileError.at(
+            "file", _("JSON nested deeper than %(depth)s levels"), depth=MAX_JSON_DEPTH
+        ) from None
 
 
 # --- CSV ----------------------------------------------------------------------------------
@@ -179,10 +199,10 @@ class _LineCountingReader(io.RawIOBase):
     def readinto(self, buffer) -> int:  # noqa: ANN001
         chunk = self._stream.read(len(buffer))
         if b"\x00" in chunk:
-            raise DatasetFileError(
-                [
-                    f"file: contains a NUL byte at offset {self.offset + chunk.index(b'\x00')}; not a CSV text file"  # noqa: E501
-                ]
+            raise DatasetFileError.at(
+                "file",
+                _("contains a NUL byte at offset %(offset)s; not a CSV text file"),
+                offset=self.offset + chunk.index(b"\x00"),
             )
         buffer[: len(chunk)] = chunk
         self.offset += len(chunk)
@@ -198,8 +218,10 @@ def _header_and_separator(first_line: str) -> tuple[list[str], str]:
     candidates.sort(key=lambda item: -item[0])
     score, separator, names = candidates[0]
     if score == 0:
-        raise DatasetFileError(
-            [f"row 1: no known column in the header; expected a header row with: {', '.join(COLUMNS)}"]
+        raise DatasetFileError.at(
+            "row 1",
+            _("no known column in the header; expected a header row with: %(columns)s"),
+            columns=", ".join(COLUMNS),
         )
     return names, separator
 
@@ -210,13 +232,26 @@ def check_header(names: list[str]) -> dict[str, int]:
     unknown = [name for name in names if name not in COLUMNS]
     duplicated = sorted({name for name in names if names.count(name) > 1 and name in COLUMNS})
     if missing:
-        problems.append(f"row 1: missing columns: {', '.join(missing)}")
+        problems.append(
+            ImportProblem("row 1", Message(_("missing columns: %(columns)s"), columns=", ".join(missing)))
+        )
     if unknown:
         problems.append(
-            f"row 1: unknown columns: {', '.join(repr(n) for n in unknown)}; expected exactly: {', '.join(COLUMNS)}"  # noqa: E501
+            ImportProblem(
+                "row 1",
+                Message(
+                    _("unknown columns: %(unknown)s; expected exactly: %(columns)s"),
+                    unknown=", ".join(repr(n) for n in unknown),
+                    columns=", ".join(COLUMNS),
+                ),
+            )
         )
     if duplicated:
-        problems.append(f"row 1: columns given twice: {', '.join(duplicated)}")
+        problems.append(
+            ImportProblem(
+                "row 1", Message(_("columns given twice: %(columns)s"), columns=", ".join(duplicated))
+            )
+        )
     if problems:
         raise DatasetFileError(problems)
     return {name: names.index(name) for name in COLUMNS}
@@ -259,14 +294,15 @@ def iter_csv(path: Path) -> Iterator[Row]:
                 # check_header made sure the header names each column exactly once.
                 yield row_number, dict(zip(names, values, strict=True))
         except UnicodeDecodeError as error:
-            raise DatasetFileError(
-                [
-                    f"row {row_number + 1}: the file is not UTF-8 text (byte 0x{error.object[error.start]:02x}); "  # noqa: E501
-                    "save it as CSV UTF-8"
-                ]
+            raise DatasetFileError.at(
+                f"row {row_number + 1}",
+                _("the file is not UTF-8 text (byte 0x%(byte)s); save it as CSV UTF-8"),
+                byte=f"{error.object[error.start]:02x}",
             ) from None
         except csv.Error as error:
-            raise DatasetFileError([f"row {row_number + 1}: unreadable CSV ({error})"]) from None
+            raise DatasetFileError.at(
+                f"row {row_number + 1}", _("unreadable CSV (%(error)s)"), error=error
+            ) from None
 
 
 # --- XLSX ---------------------------------------------------------------------------------
@@ -283,21 +319,25 @@ def check_xlsx_zip(path: Path) -> None:
                 total += info.file_size
                 ratio = info.file_size / max(info.compress_size, 1)
                 if info.file_size > 1_000_000 and ratio > XLSX_MAX_RATIO:
-                    raise DatasetFileError(
-                        [
-                            f"file: {info.filename} inflates {int(ratio)} times ({info.file_size} bytes); "
-                            "refused as a zip bomb"
-                        ]
+                    raise DatasetFileError.at(
+                        "file",
+                        _("%(name)s inflates %(ratio)s times (%(size)s bytes); refused as a zip bomb"),
+                        name=info.filename,
+                        ratio=int(ratio),
+                        size=info.file_size,
                     )
             if total > limit:
-                raise DatasetFileError(
-                    [f"file: {total} bytes once uncompressed, more than the {limit} bytes an import may have"]
+                raise DatasetFileError.at(
+                    "file",
+                    _("%(size)s bytes once uncompressed, more than the %(limit)s bytes an import may have"),
+                    size=total,
+                    limit=limit,
                 )
             names = set(archive.namelist())
     except zipfile.BadZipFile:
-        raise DatasetFileError(["file: not an XLSX workbook (not a zip archive)"]) from None
+        raise DatasetFileError.at("file", _("not an XLSX workbook (not a zip archive)")) from None
     if "[Content_Types].xml" not in names or not any(name.startswith("xl/worksheets/") for name in names):
-        raise DatasetFileError(["file: not an XLSX workbook (no worksheet inside)"])
+        raise DatasetFileError.at("file", _("not an XLSX workbook (no worksheet inside)"))
 
 
 def _cell_text(value: Any) -> str:
@@ -326,20 +366,20 @@ def iter_xlsx(path: Path) -> Iterator[Row]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except DefusedXmlException as error:
-        raise DatasetFileError(
-            [f"file: refused XML construct in the workbook ({type(error).__name__})"]
-        ) from None
+        raise DatasetFileError.at("file", REFUSED_XML, construct=type(error).__name__) from None
     except Exception as error:  # openpyxl raises many kinds for a damaged workbook
         if (refused := _defused_cause(error)) is not None:
-            raise DatasetFileError([f"file: refused XML construct in the workbook ({refused})"]) from None
-        raise DatasetFileError([f"file: unreadable XLSX workbook ({type(error).__name__})"]) from None
+            raise DatasetFileError.at("file", REFUSED_XML, construct=refused) from None
+        raise DatasetFileError.at(
+            "file", _("unreadable XLSX workbook (%(error)s)"), error=type(error).__name__
+        ) from None
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         try:
             header = next(rows)
         except StopIteration:
-            raise DatasetFileError(["row 1: the first sheet is empty; expected a header row"]) from None
+            raise DatasetFileError.at("row 1", _("the first sheet is empty; expected a header row")) from None
         names = [_cell_text(cell).strip() for cell in header]
         while names and not names[-1]:
             names.pop()
@@ -359,15 +399,15 @@ def iter_xlsx(path: Path) -> Iterator[Row]:
             texts += [""] * (width - len(texts))
             yield row_number, {name: unescape_cell(texts[index].strip()) for name, index in positions.items()}
     except DefusedXmlException as error:
-        raise DatasetFileError(
-            [f"file: refused XML construct in the workbook ({type(error).__name__})"]
-        ) from None
+        raise DatasetFileError.at("file", REFUSED_XML, construct=type(error).__name__) from None
     except DatasetFileError:
         raise
     except Exception as error:  # damaged XML inside a valid zip
         if (refused := _defused_cause(error)) is not None:
-            raise DatasetFileError([f"file: refused XML construct in the workbook ({refused})"]) from None
-        raise DatasetFileError([f"file: unreadable XLSX worksheet ({type(error).__name__})"]) from None
+            raise DatasetFileError.at("file", REFUSED_XML, construct=refused) from None
+        raise DatasetFileError.at(
+            "file", _("unreadable XLSX worksheet (%(error)s)"), error=type(error).__name__
+        ) from None
     finally:
         workbook.close()
 

@@ -23,12 +23,15 @@ from typing import Any, cast
 from django.db import connection
 from django.db.models import F, Field, Model, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
 
 from convergence.assessments.enums import EDITABLE_STATUSES, AssessmentStatus, CampaignScope, CampaignStatus
 from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign, Milestone
 from convergence.assessments.validation import (
     AnswerInput,
     MilestoneInput,
+    Problem,
     ReferentialContext,
     answer_problems,
 )
@@ -40,6 +43,8 @@ from convergence.lib.siren import is_valid_siren
 from convergence.organisations.enums import OrganisationKind
 from convergence.organisations.models import Organisation
 from convergence.referential.models import Referential
+
+from .problems import ImportProblem, Message, Rendered, Text, languages
 
 CHUNK = 20_000  # answers held before a write; memory stays small (one short record each)
 BATCH = 2000
@@ -74,9 +79,16 @@ class TooManyProblems(Exception):
     pass
 
 
-def _known(values: Iterable[str]) -> str:
+def _known(values: Iterable[str]) -> Text:
     values = list(values)
-    return ", ".join(values) if values else "none"
+    return ", ".join(values) if values else _("none")
+
+
+# Messages used in several places.
+UNKNOWN_KEY = _("unknown key; known keys: %(known)s")
+BAD_CODE = _("expected a code of letters, digits, '-' and '_', got %(value)s")
+NEEDS_REGION = _("a %(kind)s organisation needs its region")
+TEXT_TOO_LONG = _("expected text of at most %(limit)s characters")
 
 
 @dataclass
@@ -138,7 +150,7 @@ class AnswerRecord:
 @dataclass
 class ImportOutcome:
     counts: dict[str, Counter] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
-    problems: list[str] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
     truncated: bool = False
     rows: int = 0
     campaign_code: str = ""
@@ -198,8 +210,10 @@ class DatasetImporter:
 
     # --- problems -----------------------------------------------------------------------
 
-    def problem(self, where: str, message: str) -> None:
-        self.outcome.problems.append(f"{where}: {message}" if where else message)
+    def problem(self, where: str, message: Text, /, **params: Any) -> None:
+        """Record a problem at `where`: `message` is a lazily translated template (English
+        source) and `params` its `%(name)s` values, put in the reader's language when shown."""
+        self.outcome.problems.append(ImportProblem(where, Message(message, **params) if params else message))
         if len(self.outcome.problems) >= MAX_PROBLEMS:
             self.outcome.truncated = True
             raise TooManyProblems
@@ -217,58 +231,69 @@ class DatasetImporter:
         self.axis_index = {code: index for index, code in enumerate(self.context.axes)}
         if self.restrict_to is not None and campaign.status != CampaignStatus.OPEN:
             self.problem(
-                "campaign", f'campaign "{campaign.code}" is not open; answers can no longer be imported'
+                "campaign",
+                _('campaign "%(code)s" is not open; answers can no longer be imported'),
+                code=campaign.code,
             )
 
     def campaign_from_json(self, data: Any, referential_code: Any) -> None:
         where = "campaign"
         if not isinstance(data, dict):
-            self.problem(where, "expected an object with code, title, opens_on, closes_on")
+            self.problem(where, _("expected an object with code, title, opens_on, closes_on"))
             return
         allowed = {"code", "title", "opens_on", "closes_on", "scope", "status", "instructions"}
         for key in sorted(set(data) - allowed):
-            self.problem(f"{where}.{key}", f"unknown key; known keys: {', '.join(sorted(allowed))}")
+            self.problem(f"{where}.{key}", UNKNOWN_KEY, known=", ".join(sorted(allowed)))
         code = data.get("code")
         if not isinstance(code, str) or not CODE_RE.match(code):
-            self.problem(f"{where}.code", "expected a code of letters, digits, '-' and '_'")
+            self.problem(f"{where}.code", _("expected a code of letters, digits, '-' and '_'"))
             return
         referential = None
         if not isinstance(referential_code, str):
-            self.problem("referential", "expected the code of a loaded referential")
+            self.problem("referential", _("expected the code of a loaded referential"))
         else:
             referential = Referential.objects.filter(code=referential_code).first()
             if referential is None:
                 known = _known(Referential.objects.order_by("code").values_list("code", flat=True))
                 self.problem(
                     "referential",
-                    f'unknown referential "{referential_code}"; load it first (convergence import_referential); '  # noqa: E501
-                    f"known: {known}",
+                    _(
+                        'unknown referential "%(code)s"; load it first (convergence import_referential); '
+                        "known: %(known)s"
+                    ),
+                    code=referential_code,
+                    known=known,
                 )
         values: dict[str, Any] = {}
         title = data.get("title")
         if not isinstance(title, str) or not title.strip() or len(title) > 300:
-            self.problem(f"{where}.title", "expected a title (text of 1 to 300 characters)")
+            self.problem(f"{where}.title", _("expected a title (text of 1 to 300 characters)"))
         else:
             values["title"] = title.strip()
         for key in ("opens_on", "closes_on"):
             parsed = as_date(data.get(key))
             if parsed is None:
-                self.problem(f"{where}.{key}", f"expected a date YYYY-MM-DD, got {data.get(key)!r}")
+                self.problem(
+                    f"{where}.{key}",
+                    _("expected a date YYYY-MM-DD, got %(value)s"),
+                    value=repr(data.get(key)),
+                )
             else:
                 values[key] = parsed
         if "opens_on" in values and "closes_on" in values and values["closes_on"] < values["opens_on"]:
-            self.problem(f"{where}.closes_on", "the campaign closes before it opens")
-        for key, choices in (("scope", CampaignScope.values), ("status", CampaignStatus.values)):
+            self.problem(f"{where}.closes_on", _("the campaign closes before it opens"))
+        for key, choices, unknown in (
+            ("scope", CampaignScope.values, _("unknown scope %(value)s; known: %(known)s")),
+            ("status", CampaignStatus.values, _("unknown status %(value)s; known: %(known)s")),
+        ):
             if key in data:
                 if data[key] not in choices:
-                    self.problem(
-                        f"{where}.{key}", f"unknown {key} {data[key]!r}; known: {', '.join(choices)}"
-                    )
+                    self.problem(f"{where}.{key}", unknown, value=repr(data[key]), known=", ".join(choices))
                 else:
                     values[key] = data[key]
         if "instructions" in data:
             if not isinstance(data["instructions"], str):
-                self.problem(f"{where}.instructions", "expected text")
+                self.problem(f"{where}.instructions", _("expected text"))
             else:
                 values["instructions"] = data["instructions"]
         if self.failed or referential is None:
@@ -282,7 +307,10 @@ class DatasetImporter:
             if campaign.referential_id != referential.pk:
                 self.problem(
                     "referential",
-                    f'campaign "{code}" uses referential "{campaign.referential.code}", not "{referential.code}"',  # noqa: E501
+                    _('campaign "%(code)s" uses referential "%(used)s", not "%(given)s"'),
+                    code=code,
+                    used=campaign.referential.code,
+                    given=referential.code,
                 )
                 return
             changed = {key: value for key, value in values.items() if getattr(campaign, key) != value}
@@ -300,14 +328,19 @@ class DatasetImporter:
         if self.campaign is not None:
             if code != self.campaign.code:
                 self.problem(
-                    where, f'all rows must be of one campaign: "{self.campaign.code}" (row 2), not "{code}"'
+                    where,
+                    _('all rows must be of one campaign: "%(first)s" (row 2), not "%(code)s"'),
+                    first=self.campaign.code,
+                    code=code,
                 )
                 return False
             return True
         campaign = Campaign.objects.select_related("referential").filter(code=code).first()
         if campaign is None:
             self.problem(
-                where, f'unknown campaign "{code}"; the campaign must exist before a CSV or XLSX import'
+                where,
+                _('unknown campaign "%(code)s"; the campaign must exist before a CSV or XLSX import'),
+                code=code,
             )
             return False
         self.use_campaign(campaign)
@@ -321,19 +354,21 @@ class DatasetImporter:
         """Check an organisation's description (JSON item or the organisation columns of a row)."""
         code = values.get("code")
         if not isinstance(code, str) or not CODE_RE.match(code) or len(code) > 100:
-            self.problem(where("code"), f"expected a code of letters, digits, '-' and '_', got {code!r}")
+            self.problem(where("code"), BAD_CODE, value=repr(code))
             return None
         if self.restrict_to is not None and code != self.restrict_to.code:
             self.problem(
                 where("code"),
-                f'you can only import the data of your organisation "{self.restrict_to.code}", not "{code}"',
+                _('you can only import the data of your organisation "%(mine)s", not "%(code)s"'),
+                mine=self.restrict_to.code,
+                code=code,
             )
             return None
         ok = True
         fields: dict[str, str] = {}
         name = values.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 300:
-            self.problem(where("name"), "expected a name (text of 1 to 300 characters)")
+            self.problem(where("name"), _("expected a name (text of 1 to 300 characters)"))
             ok = False
         else:
             fields["name"] = name.strip()
@@ -341,7 +376,9 @@ class DatasetImporter:
         if kind not in ORG_KINDS:
             self.problem(
                 where("kind"),
-                f"unknown organisation kind {kind!r}; known kinds: {', '.join(OrganisationKind.values)}",
+                _("unknown organisation kind %(value)s; known kinds: %(known)s"),
+                value=repr(kind),
+                known=", ".join(OrganisationKind.values),
             )
             ok = False
         else:
@@ -350,11 +387,14 @@ class DatasetImporter:
             region = values.get("region") or ""
             if not isinstance(region, str) or (region and region not in REGIONS):
                 self.problem(
-                    where("region"), f"unknown region {region!r}; known regions: {', '.join(REGIONS)}"
+                    where("region"),
+                    _("unknown region %(value)s; known regions: %(known)s"),
+                    value=repr(region),
+                    known=", ".join(REGIONS),
                 )
                 ok = False
             elif not region and kind in REGIONAL_KINDS:
-                self.problem(where("region"), f"a {kind} organisation needs its region")
+                self.problem(where("region"), NEEDS_REGION, kind=kind)
                 ok = False
             else:
                 fields["region"] = region
@@ -362,7 +402,9 @@ class DatasetImporter:
             siren = values.get("siren") or ""
             if not isinstance(siren, str) or (siren and not is_valid_siren(siren)):
                 self.problem(
-                    where("siren"), f"{siren!r} is not a valid SIREN (9 digits with a valid check digit)"
+                    where("siren"),
+                    _("%(value)s is not a valid SIREN (9 digits with a valid check digit)"),
+                    value=repr(siren),
                 )
                 ok = False
             else:
@@ -386,7 +428,11 @@ class DatasetImporter:
             if key in entry.fields and entry.fields[key] != value:
                 self.problem(
                     where(key),
-                    f'"{value}" differs from "{entry.fields[key]}" given for organisation "{code}" at {entry.where}',  # noqa: E501
+                    _('"%(value)s" differs from "%(first)s" given for organisation "%(code)s" at %(where)s'),
+                    value=value,
+                    first=entry.fields[key],
+                    code=code,
+                    where=entry.where,
                 )
                 return None
             if key not in entry.fields:
@@ -404,7 +450,7 @@ class DatasetImporter:
     ) -> SubjectEntry | None:
         code = values.get("code")
         if not isinstance(code, str) or not CODE_RE.match(code) or len(code) > 100:
-            self.problem(where("code"), f"expected a code of letters, digits, '-' and '_', got {code!r}")
+            self.problem(where("code"), BAD_CODE, value=repr(code))
             return None
         assert self.context is not None
         ok = True
@@ -412,39 +458,50 @@ class DatasetImporter:
         fields: dict[str, str] = {}
         if kind not in SUBJECT_KINDS:
             self.problem(
-                where("kind"), f"unknown subject kind {kind!r}; known kinds: {', '.join(SubjectKind.values)}"
+                where("kind"),
+                _("unknown subject kind %(value)s; known kinds: %(known)s"),
+                value=repr(kind),
+                known=", ".join(SubjectKind.values),
             )
             ok = False
         name = values.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 300:
-            self.problem(where("name"), "expected a name (text of 1 to 300 characters)")
+            self.problem(where("name"), _("expected a name (text of 1 to 300 characters)"))
             ok = False
         else:
             fields["name"] = name.strip()
         org_code = values.get("organisation")
         if not isinstance(org_code, str) or not org_code:
-            self.problem(where("organisation"), "expected the code of an organisation")
+            self.problem(where("organisation"), _("expected the code of an organisation"))
             ok = False
         type_code = values.get("type_or_category")
         type_key = values.get("type_key", "type_or_category")
         if kind in SUBJECT_KINDS:
-            noun, nouns = (
-                ("service type", "types")
+            missing, unknown = (
+                (
+                    _("a service needs its service type"),
+                    _('unknown service type "%(code)s"; known types: %(known)s'),
+                )
                 if kind == SubjectKind.SERVICE
-                else ("product category", "categories")
+                else (
+                    _("a product needs its product category"),
+                    _('unknown product category "%(code)s"; known categories: %(known)s'),
+                )
             )
             if not isinstance(type_code, str) or not type_code:
-                self.problem(where(type_key), f"a {kind} needs its {noun}")
+                self.problem(where(type_key), missing)
                 ok = False
             elif not self.context.knows_target(kind, type_code):
                 known = _known(sorted(code for k, code in self.context.expectations if k == kind))
-                self.problem(where(type_key), f'unknown {noun} "{type_code}"; known {nouns}: {known}')
+                self.problem(where(type_key), unknown, code=type_code, known=known)
                 ok = False
         status = values.get("status") or SubjectStatus.ACTIVE
         if status not in SUBJECT_STATUSES:
             self.problem(
                 where("status"),
-                f"unknown status {status!r}; known statuses: {', '.join(SubjectStatus.values)}",
+                _("unknown status %(value)s; known statuses: %(known)s"),
+                value=repr(status),
+                known=", ".join(SubjectStatus.values),
             )
             ok = False
         else:
@@ -454,7 +511,12 @@ class DatasetImporter:
             if not isinstance(region, str) or region not in REGIONS:
                 self.problem(
                     where("region"),
-                    f"a service needs a region of the nomenclature, got {region!r}; known regions: {', '.join(REGIONS)}",  # noqa: E501
+                    _(
+                        "a service needs a region of the nomenclature, got %(value)s; "
+                        "known regions: %(known)s"
+                    ),
+                    value=repr(region),
+                    known=", ".join(REGIONS),
                 )
                 ok = False
             else:
@@ -465,7 +527,7 @@ class DatasetImporter:
             for key, limit in (("version", 100), ("product_reference", 200), ("description", 10_000)):
                 value = values.get(key) or ""
                 if not isinstance(value, str) or len(value) > limit:
-                    self.problem(where(key), f"expected text of at most {limit} characters")
+                    self.problem(where(key), TEXT_TOO_LONG, limit=limit)
                     ok = False
                 else:
                     fields[key] = value
@@ -479,7 +541,10 @@ class DatasetImporter:
             != kind
         ):
             self.problem(
-                where("kind"), f'campaign "{self.campaign.code}" assesses {self.campaign.scope} only'
+                where("kind"),
+                _('campaign "%(code)s" assesses %(scope)s only'),
+                code=self.campaign.code,
+                scope=self.campaign.scope,
             )
             ok = False
         if not ok:
@@ -511,7 +576,11 @@ class DatasetImporter:
                 column = type_key if key == "type_or_category" else key
                 self.problem(
                     where(column),
-                    f'"{value}" differs from "{theirs.get(key)}" given for subject "{code}" at {entry.where}',
+                    _('"%(value)s" differs from "%(first)s" given for subject "%(code)s" at %(where)s'),
+                    value=value,
+                    first=theirs.get(key),
+                    code=code,
+                    where=entry.where,
                 )
                 return None
         return entry
@@ -524,7 +593,9 @@ class DatasetImporter:
             .first()
         )
         if subject is None:
-            self.problem(where, f'unknown subject "{code}"; declare it in "subjects" or import it first')
+            self.problem(
+                where, _('unknown subject "%(code)s"; declare it in "subjects" or import it first'), code=code
+            )
             return None
         entry = SubjectEntry(
             code=code,
@@ -544,7 +615,10 @@ class DatasetImporter:
     def assessment_status(self, entry: SubjectEntry, status: Any, where: str) -> bool:
         if status not in ASSESSMENT_STATUSES:
             self.problem(
-                where, f"unknown assessment status {status!r}; known: {', '.join(AssessmentStatus.values)}"
+                where,
+                _("unknown assessment status %(value)s; known: %(known)s"),
+                value=repr(status),
+                known=", ".join(AssessmentStatus.values),
             )
             return False
         if self.restrict_to is not None and status not in (
@@ -552,14 +626,20 @@ class DatasetImporter:
             AssessmentStatus.SUBMITTED,
         ):
             self.problem(
-                where, f'only the agency may import an assessment as "{status}"; use draft or submitted'
+                where,
+                _('only the agency may import an assessment as "%(status)s"; use draft or submitted'),
+                status=status,
             )
             return False
         if entry.status_in_file is None:
             entry.status_in_file = status
         elif entry.status_in_file != status:
             self.problem(
-                where, f'"{status}" differs from "{entry.status_in_file}" given for subject "{entry.code}"'
+                where,
+                _('"%(status)s" differs from "%(first)s" given for subject "%(code)s"'),
+                status=status,
+                first=entry.status_in_file,
+                code=entry.code,
             )
             return False
         return True
@@ -587,20 +667,38 @@ class DatasetImporter:
 
     def check_answer(
         self, kind: str, type_or_category: str, answer: AnswerInput
-    ) -> tuple[list[tuple[str, str]], CheckedAnswer | None]:
+    ) -> tuple[list[tuple[str, Text]], CheckedAnswer | None]:
         """The answer's problems (field, message), or what is stored of it. A pure function of
         its arguments, so a reader may reuse the result for identical cells."""
         assert self.context is not None
-        problems = answer_problems(
-            answer,
-            context=self.context,
-            subject_kind=kind,
-            type_or_category=type_or_category,
-            allow_past_milestones=True,
-            today=self.today,
-        )
+        context = self.context
+
+        def check() -> list[Problem]:
+            return answer_problems(
+                answer,
+                context=context,
+                subject_kind=kind,
+                type_or_category=type_or_category,
+                allow_past_milestones=True,
+                today=self.today,
+            )
+
+        problems = check()
         if problems:
-            return [(problem.field, problem.message) for problem in problems], None
+            # The validator writes its messages in the active language: ask it again in each
+            # language of the site (only for an invalid answer), so that the problem can be
+            # shown in the reader's language (and printed in English by the command line).
+            texts: dict[str, list[Problem]] = {}
+            for language in languages():
+                with override(language):
+                    texts[language] = check()
+            return [
+                (
+                    problem.field,
+                    Rendered({language: found[index].message for language, found in texts.items()}),
+                )
+                for index, problem in enumerate(problems)
+            ], None
         milestones = [(int(m.level), cast(datetime.date, as_date(m.due_on))) for m in answer.milestones]  # type: ignore[arg-type]
         return [], CheckedAnswer(
             axis=answer.axis,
@@ -614,7 +712,7 @@ class DatasetImporter:
     def add_answer(
         self,
         entry: SubjectEntry,
-        problems: list[tuple[str, str]],
+        problems: list[tuple[str, Text]],
         checked: CheckedAnswer | None,
         *,
         reason: str,
@@ -628,7 +726,12 @@ class DatasetImporter:
             return
         index = entry.ordinal * len(self.axis_index) + self.axis_index[checked.axis]
         if self.seen_pairs[index]:
-            self.problem(where("axis"), f'a second answer on axis {checked.axis} for subject "{entry.code}"')
+            self.problem(
+                where("axis"),
+                _('a second answer on axis %(axis)s for subject "%(code)s"'),
+                axis=checked.axis,
+                code=entry.code,
+            )
             return
         self.seen_pairs[index] = 1
         self.pending_answers.append(
@@ -679,12 +782,13 @@ class DatasetImporter:
             if self.restrict_to is not None:
                 # A member's import never creates nor renames organisations.
                 if org is None or org.pk != self.restrict_to.pk:
-                    self.problem(entry.where, f'unknown organisation "{entry.code}"')
+                    self.problem(entry.where, _('unknown organisation "%(code)s"'), code=entry.code)
                     continue
                 if entry.fields.get("kind") != org.kind:
                     self.problem(
                         entry.where.replace("organisation", "organisation_kind"),
-                        f'your organisation is "{org.kind}"',
+                        _('your organisation is "%(kind)s"'),
+                        kind=org.kind,
                     )
                 entry.id = org.pk
                 counter["unchanged"] += 1
@@ -694,7 +798,7 @@ class DatasetImporter:
                 if "region" not in fields and fields.get("kind") in REGIONAL_KINDS:
                     fields["region"] = entry.creation_region
                 if fields.get("kind") in REGIONAL_KINDS and not fields.get("region"):
-                    self.problem(entry.where, f"a {fields['kind']} organisation needs its region")
+                    self.problem(entry.where, NEEDS_REGION, kind=fields["kind"])
                     continue
                 to_create.append(Organisation(code=entry.code, **fields))
                 continue
@@ -704,7 +808,7 @@ class DatasetImporter:
                 for key in changed:
                     setattr(org, key, entry.fields[key])
                 if org.kind in REGIONAL_KINDS and not org.region:
-                    self.problem(entry.where, f"a {org.kind} organisation needs its region")
+                    self.problem(entry.where, NEEDS_REGION, kind=org.kind)
                     continue
                 org.updated_at = self.now
                 to_update.append(org)
@@ -727,7 +831,9 @@ class DatasetImporter:
             return entry.id
         org = Organisation.objects.filter(code=code).values_list("id", flat=True).first()
         if org is None or (self.restrict_to is not None and org != self.restrict_to.pk):
-            self.problem(where, f'unknown organisation "{code}"; declare it in "organisations"')
+            self.problem(
+                where, _('unknown organisation "%(code)s"; declare it in "organisations"'), code=code
+            )
             return None
         self.orgs[code] = OrgEntry(code=code, where=where, fields={}, stated=set(), id=org, resolved=True)
         return org
@@ -756,7 +862,9 @@ class DatasetImporter:
                 continue
             if self.restrict_to is not None and subject.organisation_id != self.restrict_to.pk:
                 self.problem(
-                    entry.where, f'the code "{entry.code}" is already used by another organisation\'s subject'
+                    entry.where,
+                    _('the code "%(code)s" is already used by another organisation\'s subject'),
+                    code=entry.code,
                 )
                 entry.valid = False
                 continue
@@ -867,7 +975,9 @@ class DatasetImporter:
                 if assessment.pk in self.locked:
                     self.problem(
                         entry.where,
-                        f'the assessment of "{entry.code}" is {assessment.status} and can no longer change',
+                        _('the assessment of "%(code)s" is %(status)s and can no longer change'),
+                        code=entry.code,
+                        status=assessment.status,
                     )
                     continue
                 assessment.status = status
@@ -979,7 +1089,7 @@ class DatasetImporter:
             if assessment_id in self.locked:
                 self.problem(
                     record.where(""),
-                    "the assessment is submitted or validated and can no longer change",
+                    _("the assessment is submitted or validated and can no longer change"),
                 )
                 continue
             if scalar_changed:

@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from convergence.assessments.validation import AnswerInput, MilestoneInput
 from convergence.catalog.enums import SubjectKind
 
 from .formats import COLUMNS, JSON_FORMAT, MAX_CELL_CHARS, Row
-from .importer import DatasetImporter
+from .importer import TEXT_TOO_LONG, UNKNOWN_KEY, DatasetImporter
 
 TOP_KEYS = {"format", "referential", "campaign", "organisations", "subjects", "assessments"}
 ORG_KEYS = {"code", "name", "kind", "region", "siren"}
@@ -47,13 +49,13 @@ def _at(where: str, key: str) -> str:
 
 def _unknown_keys(importer: DatasetImporter, item: dict, allowed: set[str], where: str) -> None:
     for key in sorted(set(item) - allowed, key=str):
-        importer.problem(f"{where}.{key}", f"unknown key; known keys: {', '.join(sorted(allowed))}")
+        importer.problem(f"{where}.{key}", UNKNOWN_KEY, known=", ".join(sorted(allowed)))
 
 
 def _list(importer: DatasetImporter, data: dict, key: str) -> list:
     value = data.get(key, [])
     if not isinstance(value, list):
-        importer.problem(key, f"expected a list, got {type(value).__name__}")
+        importer.problem(key, _("expected a list, got %(type)s"), type=type(value).__name__)
         return []
     return value
 
@@ -61,11 +63,16 @@ def _list(importer: DatasetImporter, data: dict, key: str) -> list:
 def import_document(importer: DatasetImporter, data: Any) -> None:
     """A JSON dataset (contract, section 3)."""
     if not isinstance(data, dict):
-        importer.problem("file", f"expected a JSON object with format {JSON_FORMAT!r}")
+        importer.problem("file", _("expected a JSON object with format %(format)s"), format=repr(JSON_FORMAT))
         return
     _unknown_keys(importer, data, TOP_KEYS, "file")
     if data.get("format") != JSON_FORMAT:
-        importer.problem("format", f"expected {JSON_FORMAT!r}, got {data.get('format')!r}")
+        importer.problem(
+            "format",
+            _("expected %(format)s, got %(value)s"),
+            format=repr(JSON_FORMAT),
+            value=repr(data.get("format")),
+        )
         return
     importer.campaign_from_json(data.get("campaign"), data.get("referential"))
     if importer.campaign is None:
@@ -73,25 +80,27 @@ def import_document(importer: DatasetImporter, data: Any) -> None:
     for index, item in enumerate(_list(importer, data, "organisations")):
         where = f"organisations[{index}]"
         if not isinstance(item, dict):
-            importer.problem(where, "expected an object")
+            importer.problem(where, _("expected an object"))
             continue
         _unknown_keys(importer, item, ORG_KEYS, where)
         importer.organisation(partial(_at, where), item, stated={"region", "siren"})
     for index, item in enumerate(_list(importer, data, "subjects")):
         where = f"subjects[{index}]"
         if not isinstance(item, dict):
-            importer.problem(where, "expected an object")
+            importer.problem(where, _("expected an object"))
             continue
         _unknown_keys(importer, item, SUBJECT_KEYS, where)
         type_key = "type" if item.get("kind") == SubjectKind.SERVICE else "category"
         values = {**item, "type_or_category": item.get(type_key), "type_key": type_key}
         if item.get("kind") == SubjectKind.PRODUCT and item.get("region"):
             importer.problem(
-                f"{where}.region", "a product has no region of its own (its organisation's counts)"
+                f"{where}.region", _("a product has no region of its own (its organisation's counts)")
             )
             continue
         if importer.subjects.get(item.get("code")) is not None:  # type: ignore[arg-type]
-            importer.problem(f"{where}.code", f"subject {item.get('code')!r} is listed twice")
+            importer.problem(
+                f"{where}.code", _("subject %(code)s is listed twice"), code=repr(item.get("code"))
+            )
             continue
         importer.subject(partial(_at, where), values, full=True)
         importer.maybe_flush()
@@ -99,16 +108,18 @@ def import_document(importer: DatasetImporter, data: Any) -> None:
     for index, item in enumerate(_list(importer, data, "assessments")):
         where = f"assessments[{index}]"
         if not isinstance(item, dict):
-            importer.problem(where, "expected an object")
+            importer.problem(where, _("expected an object"))
             continue
         _unknown_keys(importer, item, ASSESSMENT_KEYS, where)
         code = item.get("subject")
         if not isinstance(code, str):
-            importer.problem(f"{where}.subject", "expected the code of a subject")
+            importer.problem(f"{where}.subject", _("expected the code of a subject"))
             continue
         if code in assessed:
             importer.problem(
-                f"{where}.subject", f'a second assessment of "{code}" (one per subject per campaign)'
+                f"{where}.subject",
+                _('a second assessment of "%(code)s" (one per subject per campaign)'),
+                code=code,
             )
             continue
         assessed.add(code)
@@ -121,7 +132,7 @@ def import_document(importer: DatasetImporter, data: Any) -> None:
             continue
         answers = item.get("answers", [])
         if not isinstance(answers, list):
-            importer.problem(f"{where}.answers", "expected a list")
+            importer.problem(f"{where}.answers", _("expected a list"))
             continue
         if not answers:
             importer.assessment_only.append(entry)
@@ -134,28 +145,28 @@ def import_document(importer: DatasetImporter, data: Any) -> None:
 
 def _json_answer(importer: DatasetImporter, raw: Any, where: str) -> AnswerInput | None:
     if not isinstance(raw, dict):
-        importer.problem(where, "expected an object with axis and level")
+        importer.problem(where, _("expected an object with axis and level"))
         return None
     _unknown_keys(importer, raw, ANSWER_KEYS, where)
     ok = True
     axis = raw.get("axis")
     if not isinstance(axis, str):
-        importer.problem(f"{where}.axis", "expected the code of an axis")
+        importer.problem(f"{where}.axis", _("expected the code of an axis"))
         ok = False
     for key in ("not_applicable_reason", "comment"):
         if not isinstance(raw.get(key, ""), str) or len(raw.get(key, "")) > MAX_CELL_CHARS:
-            importer.problem(f"{where}.{key}", f"expected text of at most {MAX_CELL_CHARS} characters")
+            importer.problem(f"{where}.{key}", TEXT_TOO_LONG, limit=MAX_CELL_CHARS)
             ok = False
     milestones = raw.get("milestones", [])
     if not isinstance(milestones, list) or not all(isinstance(m, dict) for m in milestones):
-        importer.problem(f"{where}.milestones", "expected a list of {level, due_on} objects")
+        importer.problem(f"{where}.milestones", _("expected a list of {level, due_on} objects"))
         ok = False
     else:
         for m_index, milestone in enumerate(milestones):
             _unknown_keys(importer, milestone, {"level", "due_on"}, f"{where}.milestones[{m_index}]")
     blockers = raw.get("blockers", [])
     if not isinstance(blockers, list) or not all(isinstance(b, str) for b in blockers):
-        importer.problem(f"{where}.blockers", "expected a list of blocker category codes")
+        importer.problem(f"{where}.blockers", _("expected a list of blocker category codes"))
         ok = False
     if not ok:
         return None
@@ -230,16 +241,28 @@ def import_rows(importer: DatasetImporter, rows: Iterable[Row]) -> None:
             return f"row {n}, column {column}"
 
         if "__cells__" in row:
-            hint = (
-                f"; is every row separated by '{row['__separator__']}' like the header?"
-                if row["__separator__"]
-                else ""
-            )
-            importer.problem(f"row {row_number}", f"{row['__cells__']} cells instead of {width}{hint}")
+            if row["__separator__"]:
+                importer.problem(
+                    f"row {row_number}",
+                    _(
+                        "%(cells)s cells instead of %(width)s; "
+                        "is every row separated by '%(separator)s' like the header?"
+                    ),
+                    cells=row["__cells__"],
+                    width=width,
+                    separator=row["__separator__"],
+                )
+            else:
+                importer.problem(
+                    f"row {row_number}",
+                    _("%(cells)s cells instead of %(width)s"),
+                    cells=row["__cells__"],
+                    width=width,
+                )
             continue
         if max(map(len, row.values())) > MAX_CELL_CHARS:
             too_long = [column for column, value in row.items() if len(value) > MAX_CELL_CHARS]
-            importer.problem(at(too_long[0]), f"more than {MAX_CELL_CHARS} characters")
+            importer.problem(at(too_long[0]), _("more than %(limit)s characters"), limit=MAX_CELL_CHARS)
             continue
         if not importer.campaign_from_row(row["campaign"], at("campaign")):
             continue

@@ -18,12 +18,23 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from convergence.organisations.models import Organisation, User
 
-from .formats import DatasetFileError, check_size, detect_format, iter_csv, iter_xlsx, read_json
+from .formats import (
+    EMPTY,
+    TOO_BIG,
+    DatasetFileError,
+    check_size,
+    detect_format,
+    iter_csv,
+    iter_xlsx,
+    read_json,
+)
 from .importer import DatasetImporter, ImportOutcome, TooManyProblems
 from .models import ImportRun
+from .problems import ImportProblem, Message
 from .readers import import_document, import_rows
 
 
@@ -70,8 +81,11 @@ def dataset_import(
             try:
                 file_format = detect_format(path, name)
                 if file_format not in formats:
-                    raise DatasetFileError(
-                        [f"file: a .{file_format} file cannot be imported here; use {', '.join(formats)}"]
+                    raise DatasetFileError.at(
+                        "file",
+                        _("a .%(format)s file cannot be imported here; use %(formats)s"),
+                        format=file_format,
+                        formats=", ".join(formats),
                     )
                 check_size(path)
                 if file_format == "json":
@@ -81,13 +95,17 @@ def dataset_import(
                 if importer.campaign is not None:
                     importer.flush()
                 elif not importer.failed:
-                    importer.problem("file", "no data row")
+                    importer.problem("file", _("no data row"))
             except TooManyProblems:
                 pass
             except DatasetFileError as error:
                 importer.outcome.problems.extend(error.problems)
             except OSError as error:
-                importer.outcome.problems.append(f"file: cannot be read ({error.strerror or error})")
+                importer.outcome.problems.append(
+                    ImportProblem(
+                        "file", Message(_("cannot be read (%(error)s)"), error=error.strerror or error)
+                    )
+                )
             if importer.failed or dry_run:
                 raise _Rollback
     except _Rollback:
@@ -106,7 +124,8 @@ def import_run_record(
     run.updated = outcome.total("updated")
     run.unchanged = outcome.total("unchanged")
     run.counts = outcome.as_dict()
-    run.problems = outcome.problems
+    # Each problem in every language of the site: its page shows it in the reader's language.
+    run.problems = [problem.as_json() for problem in outcome.problems]
     run.problems_truncated = outcome.truncated
     run.status = status
     if finished:
@@ -190,15 +209,11 @@ def import_upload_store(
     name = Path(uploaded.name or "").name[:255]
     file_format = detect_format(Path(name))
     if file_format not in ("csv", "xlsx"):
-        raise DatasetFileError(["file: upload a .csv or .xlsx file"])
+        raise DatasetFileError.at("file", _("upload a .csv or .xlsx file"))
     if uploaded.size > settings.IMPORT_MAX_BYTES:
-        raise DatasetFileError(
-            [
-                f"file: {uploaded.size} bytes, more than the {settings.IMPORT_MAX_BYTES} bytes an import may have"  # noqa: E501
-            ]
-        )
+        raise DatasetFileError.at("file", TOO_BIG, size=uploaded.size, limit=settings.IMPORT_MAX_BYTES)
     if not uploaded.size:
-        raise DatasetFileError(["file: the file is empty"])
+        raise DatasetFileError.at("file", EMPTY)
     import_uploads_purge()
     run = ImportRun.objects.create(
         source=ImportRun.Source.WEB,
@@ -245,7 +260,9 @@ def import_run_check(*, run: ImportRun) -> ImportRun:
         )
     except Exception:
         logger.exception("import check %s failed", run.pk)
-        outcome = ImportOutcome(problems=["file: the check failed unexpectedly; nothing was written"])
+        outcome = ImportOutcome(
+            problems=[ImportProblem("file", _("the check failed unexpectedly; nothing was written"))]
+        )
     status = ImportRun.Status.REJECTED if outcome.problems else ImportRun.Status.PREVIEWED
     _record_subjects(run, outcome)
     import_run_record(run=run, outcome=outcome, status=status, finished=bool(outcome.problems))
@@ -283,7 +300,9 @@ def import_run_apply(*, run: ImportRun) -> ImportRun:
         )
     except Exception:
         logger.exception("import %s failed", run.pk)
-        outcome = ImportOutcome(problems=["file: the import failed unexpectedly; nothing was written"])
+        outcome = ImportOutcome(
+            problems=[ImportProblem("file", _("the import failed unexpectedly; nothing was written"))]
+        )
     status = ImportRun.Status.REJECTED if outcome.problems else ImportRun.Status.APPLIED
     _record_subjects(run, outcome)
     import_run_record(run=run, outcome=outcome, status=status)

@@ -4,7 +4,6 @@ the agency)."""
 
 from __future__ import annotations
 
-import re
 import tempfile
 
 from django.contrib import messages
@@ -30,10 +29,10 @@ from .dataset_templates import template_csv, template_xlsx
 from .formats import DatasetFileError
 from .forms import CampaignFileForm, ImportUploadForm
 from .models import ImportRun
+from .problems import stored_problem_cells
 
 PAGE_SIZE = 20
 SUBJECTS_PAGE_SIZE = 50
-PROBLEM_RE = re.compile(r"row (?P<row>\d+)(?:, column (?P<column>[\w]+))?: (?P<message>.*)\Z", re.S)
 # gettext_lazy under its own name: makemessages does not know the `_lazy` alias.
 COUNT_LABELS = {
     "organisations": gettext_lazy("Organisations"),
@@ -87,14 +86,6 @@ def _export_campaigns(organisation: Organisation) -> QuerySet[Campaign]:
     return queryset.exclude(status=CampaignStatus.DRAFT)
 
 
-def split_problem(problem: str) -> tuple[str, str, str]:
-    """'row 45, column level: ...' → ('45', 'level', '...'); 'file: ...' → ('', '', 'file: ...')."""
-    match = PROBLEM_RE.match(problem)
-    if match is None:
-        return "", "", problem
-    return match["row"], match["column"] or "", match["message"]
-
-
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
     organisation = _organisation(request)
@@ -110,7 +101,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             )
         except DatasetFileError as error:
             for problem in error.problems:
-                form.add_error("file", problem.removeprefix("file: "))
+                form.add_error("file", str(problem.message) if problem.where == "file" else str(problem))
         else:
             tasks.import_check.enqueue(run.pk)
             return redirect("exchange:import_detail", token=run.token)
@@ -140,7 +131,8 @@ def import_detail(request: HttpRequest, token: str) -> HttpResponse:
     context: dict = {"run": run, "waiting": run.status in WAITING}
     if run.status in WAITING:
         context["progress"] = services.import_run_progress(run)
-    context["problems"] = [split_problem(problem) for problem in run.problems]
+    # (row, column, message), the message in the reader's language.
+    context["problems"] = [stored_problem_cells(problem) for problem in run.problems]
     counts = run.counts or {}
     context["counts"] = [
         (label, counts.get(kind, {})) for kind, label in COUNT_LABELS.items() if kind in counts

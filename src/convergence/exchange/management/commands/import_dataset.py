@@ -28,7 +28,7 @@ class Command(BaseCommand):
             self._fail(file, ["file: not a regular file"])
         outcome, _run = dataset_import_file(path=path)
         if outcome.problems:
-            problems = list(outcome.problems)
+            problems = [problem.english() for problem in outcome.problems]
             if outcome.truncated:
                 problems.append(f"file: stopped after {len(outcome.problems)} problems; nothing was imported")
             self._fail(file, problems)
