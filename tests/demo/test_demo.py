@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import Avg, Count
 from django.urls import reverse
 
+from convergence.analytics.facts import facts_refresh
+from convergence.analytics.models import AnswerFact
 from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign, Milestone
 from convergence.catalog.models import Subject
 from convergence.demo.accounts import DEMO_PASSWORD
@@ -93,6 +95,13 @@ def test_the_demo_loads_realistic_volumes_and_is_idempotent():
     assert AnswerBlocker.objects.filter(
         answer__axis__code="MSS", category__code="migration-non-planifiee"
     ).exists()
+
+    # The report facts followed the demo's bulk writes (database triggers, analytics/facts.py).
+    facts_refresh()
+    assert AnswerFact.objects.filter(campaign_id=current.pk).count() > 1000
+    check = io.StringIO()
+    call_command("report_facts", "--check", stdout=check)
+    assert "equal to the source tables" in check.getvalue()
 
     before = snapshot()
     assert "already loaded" in run_demo()

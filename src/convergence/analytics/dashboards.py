@@ -21,13 +21,14 @@ from .engine import (
     _table,
     answer_groups,
     load_typology,
-    milestone_groups,
     report_compute,
     resolve,
     rounded,
     subject_counts,
     tally_answers,
 )
+from .facts import facts_refresh
+from .models import AnswerFact
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,7 @@ def regions_breakdown(params: ReportParams) -> list[dict[str, Any]]:
     for status, _type, region, count in subject_counts(scope):
         if status == SubjectStatus.ACTIVE:
             published[region or ""] += count
-    tallies = tally_answers(
-        answer_groups(scope), milestone_groups(scope, typology.levels), typology, key_extra=True
-    )
+    tallies = tally_answers(answer_groups(scope), key_extra=True)
     rows = []
     for region in sorted(published):
         axes = {}
@@ -78,18 +77,19 @@ def level_transitions(params: ReportParams, *, earlier_campaign: str) -> dict[st
     """
     campaign, scope = resolve(params)
     earlier, _ = resolve(replace(params, campaign=earlier_campaign, category=None))
-    where, values = scope.where(published_only=True)
+    facts_refresh()
+    where, values = scope.fact_where()
     statuses = [str(s) for s in REPORTED_STATUSES]
     sql = (
-        f"SELECT ax.code, prev.level, a.level, COUNT(*) FROM {scope.from_assessments()} "  # noqa: S608
-        f"JOIN {_table(Answer)} a ON a.assessment_id = asm.id "
-        f"JOIN {_table(Axis)} ax ON ax.id = a.axis_id "
-        f"JOIN {_table(Assessment)} pasm ON pasm.subject_id = s.id AND pasm.campaign_id = %s "
+        f"SELECT ax.code, prev.level, f.level, COUNT(*) FROM {_table(AnswerFact)} f "  # noqa: S608
+        f"JOIN {_table(Axis)} ax ON ax.id = f.axis_id "
+        f"JOIN {_table(Assessment)} asm ON asm.id = f.assessment_id "
+        f"JOIN {_table(Assessment)} pasm ON pasm.subject_id = asm.subject_id AND pasm.campaign_id = %s "
         f"AND pasm.status IN ({', '.join(['%s'] * len(statuses))}) "
         f"JOIN {_table(Answer)} prev ON prev.assessment_id = pasm.id "
         f"JOIN {_table(Axis)} pax ON pax.id = prev.axis_id AND pax.code = ax.code "
-        f"WHERE {where} AND a.level IS NOT NULL AND prev.level IS NOT NULL "
-        f"GROUP BY ax.code, prev.level, a.level"
+        f"WHERE {where} AND f.level IS NOT NULL AND prev.level IS NOT NULL "
+        f"GROUP BY ax.code, prev.level, f.level"
     )
     rows = _fetch(sql, [earlier.pk, *statuses, *values])
     levels = list(range(campaign.referential.scale_min, campaign.referential.scale_max + 1))

@@ -1,34 +1,31 @@
 """The campaign report engine: figures of contract section 5, computed from SQL aggregates.
 
 No HTTP, no file format: `report_compute(...)` returns a `Report` whose `as_dict()` is the
-`convergence-report/1` JSON. Every query is a GROUP BY over the campaign's data, so the number
-of queries is fixed (about ten) whatever the number of subjects, and what comes back from the
-database is bounded by axes x types x levels x milestone years, never by subjects.
+`convergence-report/1` JSON. Every query is a GROUP BY, so the number of queries is fixed
+whatever the number of subjects, and what comes back from the database is bounded by axes x
+levels x milestone years, never by subjects.
 
-How the projection is computed without one row per subject: a subject with an expectation on an
-axis that has not reached it yet reaches it on the 31 December of the year of its *earliest
-milestone whose level is >= the expected level* (milestones due before the campaign's year count
-from the first projected date). The milestone query joins the expected level (subject's type or
-category code -> the referential's expectation on the answer's axis), groups the milestones per
-answer into that year, and returns per (axis, year) the number of subjects and the latest
-milestone year: a handful of rows per axis. The level query returns counts per (axis, type,
-level); Python resolves the expected levels of those few groups from the referential.
+The answers are read from the report facts (`AnswerFact`, analytics/facts.py): one row per
+answer of a published subject's reported assessment, carrying the subject's type and region,
+the expected level of its type on the axis and, for an answer below that level, the year its
+milestones first reach it. The facts are maintained at write time (database triggers mark the
+assessments a write changes; `facts_refresh()`, called first, rebuilds those). So a report is a
+scan of one narrow table with no join, and the projection needs no per-subject row here: a
+subject below its expected level reaches it on the 31 December of its `first_year` (earlier
+years count from the first projected date).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection, transaction
-
 from convergence.assessments.enums import REPORTED_STATUSES
-from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign, Milestone
+from convergence.assessments.models import Assessment, Campaign
 from convergence.catalog.enums import SubjectKind, SubjectStatus
 from convergence.catalog.models import Subject
 from convergence.lib.regions import REGIONS
@@ -36,11 +33,14 @@ from convergence.organisations.models import Organisation
 from convergence.referential.models import (
     Axis,
     BlockerCategory,
-    Expectation,
     ProductCategory,
     Referential,
     ServiceType,
 )
+
+from .facts import facts_refresh
+from .models import AnswerFact, BlockerFact
+from .sql import _fetch, _table
 
 REPORT_FORMAT = "convergence-report/1"
 SCOPES = {"services": SubjectKind.SERVICE, "products": SubjectKind.PRODUCT}
@@ -199,20 +199,9 @@ class Report:
 # scale levels; every value coming from a user is a %s parameter (hence the `noqa: S608`).
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _year_sql(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER)"
-    # SQLite (and others storing ISO text): the first four characters are the year.
-    return f"CAST(SUBSTR({column}, 1, 4) AS INTEGER)"
-
-
 @dataclass(frozen=True)
 class Scope:
-    """Which data counts: the FROM/WHERE shared by every query (contract 5, first paragraph)."""
+    """Which data counts (contract 5, first paragraph): the WHERE shared by every query."""
 
     campaign_id: int
     kind: str
@@ -220,8 +209,6 @@ class Scope:
     category: str | None
     # Extra grouping column (e.g. the region, for regions side by side), or None.
     group_by_region: bool = False
-    # The campaign's referential: where the milestone query finds the expected levels.
-    referential_id: int | None = None
 
     @property
     def joins_organisation(self) -> bool:
@@ -236,20 +223,16 @@ class Scope:
             sql += f" JOIN {_table(Organisation)} o ON o.id = s.organisation_id"
         return sql
 
-    def where(self, *, published_only: bool) -> tuple[str, list[Any]]:
+    def where(self) -> tuple[str, list[Any]]:
+        """The counted subjects' assessments (reported, not retired), on `asm` and `s`."""
         statuses = [str(s) for s in REPORTED_STATUSES]
         clauses = [
             "asm.campaign_id = %s",
             f"asm.status IN ({', '.join(['%s'] * len(statuses))})",
             "s.kind = %s",
+            "s.status <> %s",
         ]
-        params: list[Any] = [self.campaign_id, *statuses, str(self.kind)]
-        if published_only:
-            clauses.append("s.status = %s")
-            params.append(str(SubjectStatus.ACTIVE))
-        else:
-            clauses.append("s.status <> %s")
-            params.append(str(SubjectStatus.RETIRED))
+        params: list[Any] = [self.campaign_id, *statuses, str(self.kind), str(SubjectStatus.RETIRED)]
         if self.region is not None:
             clauses.append(f"{self.region_column()} = %s")
             params.append(self.region)
@@ -258,54 +241,23 @@ class Scope:
             params.append(self.category)
         return " AND ".join(clauses), params
 
-
-# PostgreSQL settings for the report's transaction only (SET LOCAL semantics), chosen by
-# measuring bench/report.py (docs/reports.md, "Benchmark"):
-# - enable_hashjoin off: every query joins the campaign's assessments to answers, milestones and
-#   blockers along indexed foreign keys. With hash joins PostgreSQL reads the whole answers table
-#   (every campaign's) and probes a hash table per row; without, it merges along the indexes.
-#   A 10,000-service campaign in a database of 1.3 million answers: 0.68 s -> 0.27 s; the
-#   national 1.2 million answers campaign: unchanged (1.9-2.1 s either way on this machine).
-# Tried and left out, no gain measured: jit off (compiling took 100-150 ms per query but the
-# totals did not move), work_mem 64MB (in-memory sorts, but PostgreSQL then planned serial
-# instead of parallel: slower), random_page_cost 1.1 (0.35 s on the small campaign).
-POSTGRESQL_REPORT_SETTINGS = {"enable_hashjoin": "off"}
-
-
-@contextmanager
-def report_transaction() -> Iterator[None]:
-    """On PostgreSQL, run the report's queries in one transaction with POSTGRESQL_REPORT_SETTINGS
-    local to it. Elsewhere, nothing: the settings are PostgreSQL's, and on SQLite a transaction
-    would begin IMMEDIATE (settings.py), holding the write lock for the whole report.
-
-    savepoint=False: inside a caller's transaction this adds no SAVEPOINT round trips; the
-    settings are then put back as they were, so the caller's later queries are planned as usual.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    outer = connection.in_atomic_block
-    names = list(POSTGRESQL_REPORT_SETTINGS)
-    with transaction.atomic(savepoint=False):
-        # current_setting is evaluated before set_config (target list order): the old value.
-        calls = ", ".join("current_setting(%s), set_config(%s, %s, true)" for _ in names)
-        values = [v for n in names for v in (n, n, POSTGRESQL_REPORT_SETTINGS[n])]
-        previous = _fetch(f"SELECT {calls}", values)[0][0::2]
-        yield
-        if outer:
-            calls = ", ".join("set_config(%s, %s, true)" for _ in names)
-            _fetch(f"SELECT {calls}", [v for pair in zip(names, previous, strict=True) for v in pair])
-
-
-def _fetch(sql: str, params: list[Any]) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    def fact_where(self) -> tuple[str, list[Any]]:
+        """The published subjects' answers, on the facts `f` (which hold only reported
+        assessments of active subjects: see facts.py)."""
+        clauses = ["f.campaign_id = %s", "f.subject_kind = %s"]
+        params: list[Any] = [self.campaign_id, str(self.kind)]
+        if self.region is not None:
+            clauses.append("f.region = %s")
+            params.append(self.region)
+        if self.category is not None:
+            clauses.append("f.type_or_category = %s")
+            params.append(self.category)
+        return " AND ".join(clauses), params
 
 
 def subject_counts(scope: Scope) -> list[tuple]:
     """(status, type_or_category, [region,] subjects) for every counted subject."""
-    where, params = scope.where(published_only=False)
+    where, params = scope.where()
     region = f", {scope.region_column()}" if scope.group_by_region else ""
     sql = (
         f"SELECT s.status, s.type_or_category{region}, COUNT(*) FROM {scope.from_assessments()} "  # noqa: S608
@@ -315,74 +267,31 @@ def subject_counts(scope: Scope) -> list[tuple]:
 
 
 def answer_groups(scope: Scope) -> list[tuple]:
-    """Published subjects' answers grouped by (axis, type, level, not applicable [, region]) -> count."""
-    where, params = scope.where(published_only=True)
-    region = f", {scope.region_column()}" if scope.group_by_region else ""
+    """Published subjects' answers, from the facts: (axis, level, not applicable, expected level,
+    first reaching year, [region,] answers, latest milestone year) per group.
+
+    One scan of the campaign's facts; the groups are few (axes x levels x expected levels x
+    milestone years [x regions]), whatever the number of subjects.
+    """
+    where, params = scope.fact_where()
+    region = ", f.region" if scope.group_by_region else ""
+    groups = f"f.axis_id, f.level, f.not_applicable, f.expected_level, f.first_year{region}"
     sql = (
-        f"SELECT a.axis_id, s.type_or_category, a.level, a.not_applicable{region}, COUNT(*) "  # noqa: S608
-        f"FROM {scope.from_assessments()} JOIN {_table(Answer)} a ON a.assessment_id = asm.id "
-        f"WHERE {where} AND (a.level IS NOT NULL OR a.not_applicable) "
-        f"GROUP BY a.axis_id, s.type_or_category, a.level, a.not_applicable{region}"
+        f"SELECT {groups}, COUNT(*), MAX(f.last_year) FROM {_table(AnswerFact)} f "  # noqa: S608
+        f"WHERE {where} AND (f.level IS NOT NULL OR f.not_applicable) GROUP BY {groups}"
     )
     return _fetch(sql, params)
 
 
-def milestone_groups(scope: Scope, levels: list[int]) -> list[tuple]:
-    """What the projection needs, per axis [and region]: (axis, first year, [region,] subjects,
-    latest milestone year), over the published answers that have a level, an expected level
-    (non-null, on the subject's type or category) and milestones.
-
-    `first year`: for an answer below its expected level, the year of its earliest milestone
-    whose level is >= the expected level (None if it has none, or if the answer has reached it
-    already). `latest milestone year`: the latest year of all milestones of the group's answers.
-
-    The expected level is joined in SQL (type/category code -> expectation of the axis), so only
-    the answers with an expectation are grouped per answer, and one number per answer comes out
-    of that grouping instead of one year per scale level. Measured on 1.2 million answers: the
-    former version (earliest year for every level, grouped by type, resolved in Python) took
-    1.1-1.2 s against 0.9 s for this one.
-    """
-    assert scope.referential_id is not None, "Scope built by resolve() knows its referential"
-    low, high = int(levels[0]), int(levels[-1])
-    year = _year_sql("m.due_on")
-    services = scope.kind == SubjectKind.SERVICE
-    types_table = _table(ServiceType) if services else _table(ProductCategory)
-    type_column = "service_type_id" if services else "product_category_id"
-    where, params = scope.where(published_only=True)
-    region = f", {scope.region_column()}" if scope.group_by_region else ""
-    inner_region = f", {scope.region_column()} AS region" if scope.group_by_region else ""
-    outer_region = ", region" if scope.group_by_region else ""
-    # Milestone levels count from the bottom of the scale, and an expected level above the
-    # scale is never reached (as in the per-subject definition the tests check against).
-    reaches = (
-        f"a.level < e.expected_level AND e.expected_level <= {high} "
-        f"AND m.level >= e.expected_level AND m.level >= {low}"
-    )
-    sql = (
-        f"SELECT axis_id, first_year{outer_region}, COUNT(*), MAX(last_year) FROM ("  # noqa: S608
-        f"SELECT a.axis_id, MIN(CASE WHEN {reaches} THEN {year} END) AS first_year, "
-        f"MAX({year}) AS last_year{inner_region} "
-        f"FROM {scope.from_assessments()} JOIN {_table(Answer)} a ON a.assessment_id = asm.id "
-        f"JOIN {types_table} t ON t.referential_id = %s AND t.code = s.type_or_category "
-        f"JOIN {_table(Expectation)} e ON e.{type_column} = t.id AND e.axis_id = a.axis_id "
-        f"JOIN {_table(Milestone)} m ON m.answer_id = a.id "
-        f"WHERE {where} AND a.level IS NOT NULL AND e.expected_level IS NOT NULL "
-        f"GROUP BY a.id, a.axis_id{region}) per_answer "
-        f"GROUP BY axis_id, first_year{outer_region}"
-    )
-    return _fetch(sql, [scope.referential_id, *params])
-
-
 def blocker_groups(scope: Scope) -> list[tuple]:
     """(axis id, blocker code, subjects): one answer per subject and axis, one row per blocker and
-    answer (unique constraints), so COUNT(*) counts subjects."""
-    where, params = scope.where(published_only=True)
+    answer (unique constraints), so COUNT(*) counts subjects. Any answer of a published subject
+    counts (not-applicable ones and those without a level included): the facts hold them all."""
+    where, params = scope.fact_where()
     sql = (
-        f"SELECT a.axis_id, bc.code, COUNT(*) FROM {scope.from_assessments()} "  # noqa: S608
-        f"JOIN {_table(Answer)} a ON a.assessment_id = asm.id "
-        f"JOIN {_table(AnswerBlocker)} ab ON ab.answer_id = a.id "
-        f"JOIN {_table(BlockerCategory)} bc ON bc.id = ab.category_id "
-        f"WHERE {where} GROUP BY a.axis_id, bc.code"
+        f"SELECT f.axis_id, bc.code, COUNT(*) FROM {_table(BlockerFact)} f "  # noqa: S608
+        f"JOIN {_table(BlockerCategory)} bc ON bc.id = f.category_id "
+        f"WHERE {where} GROUP BY f.axis_id, bc.code"
     )
     return _fetch(sql, params)
 
@@ -399,30 +308,19 @@ class Typology:
     levels: list[int]
     # type/category code -> (name, family code, family name, family position, common core)
     types: dict[str, tuple[str, str, str, int, bool]]
-    # (type/category code, axis id) -> expected level (None: applies with no expected level)
-    expected: dict[tuple[str, int], int | None]
 
 
 def load_typology(referential: Referential, kind: str) -> Typology:
     axes = list(Axis.objects.filter(referential=referential).order_by("position", "id"))
     types: dict[str, tuple[str, str, str, int, bool]] = {}
-    expected: dict[tuple[str, int], int | None] = {}
     if kind == SubjectKind.SERVICE:
         for t in ServiceType.objects.filter(referential=referential).select_related("family"):
             types[t.code] = (t.name, t.family.code, t.family.name, t.family.position, t.common_core)
-        rows = Expectation.objects.filter(referential=referential, service_type__isnull=False).values_list(
-            "service_type__code", "axis_id", "expected_level"
-        )
     else:
         for c in ProductCategory.objects.filter(referential=referential):
             types[c.code] = (c.name, "", "", 0, False)
-        rows = Expectation.objects.filter(
-            referential=referential, product_category__isnull=False
-        ).values_list("product_category__code", "axis_id", "expected_level")
-    for code, axis_id, level in rows:
-        expected[(code, axis_id)] = level
     levels = list(range(referential.scale_min, referential.scale_max + 1))
-    return Typology(referential=referential, axes=axes, levels=levels, types=types, expected=expected)
+    return Typology(referential=referential, axes=axes, levels=levels, types=types)
 
 
 # --- figures from the grouped rows ------------------------------------------------------------
@@ -443,15 +341,13 @@ class AxisTally:
     latest_year: int | None = None
 
 
-def tally_answers(
-    level_rows: list[tuple], milestone_rows: list[tuple], typology: Typology, *, key_extra: bool = False
-) -> dict[Any, AxisTally]:
-    """Fold the grouped rows into per-axis tallies (per (axis, region) with key_extra)."""
+def tally_answers(rows: list[tuple], *, key_extra: bool = False) -> dict[Any, AxisTally]:
+    """Fold answer_groups() rows into per-axis tallies (per (axis, region) with key_extra)."""
     tallies: dict[Any, AxisTally] = defaultdict(AxisTally)
-    for row in level_rows:
-        axis_id, type_code, level, not_applicable = row[0], row[1], row[2], row[3]
-        count = row[-1]
-        tally = tallies[(axis_id, row[4]) if key_extra else axis_id]
+    for row in rows:
+        axis_id, level, not_applicable, expected, first_year = row[:5]
+        count, latest = row[-2], row[-1]
+        tally = tallies[(axis_id, row[5]) if key_extra else axis_id]
         if level is None:
             if not_applicable:
                 tally.not_applicable += count
@@ -459,21 +355,15 @@ def tally_answers(
         tally.answered += count
         tally.level_sum += level * count
         tally.distribution[level] = tally.distribution.get(level, 0) + count
-        expected = typology.expected.get((type_code, axis_id))
         if expected is None:
             continue
         tally.with_expectation += count
         if level >= expected:
             tally.reached += count
-
-    for row in milestone_rows:
-        axis_id, first_year = row[0], row[1]
-        count, latest = row[-2], row[-1]
-        tally = tallies[(axis_id, row[2]) if key_extra else axis_id]
+        elif first_year is not None:
+            tally.reaching_by_year[first_year] += count
         if latest is not None and (tally.latest_year is None or latest > tally.latest_year):
             tally.latest_year = latest
-        if first_year is not None:
-            tally.reaching_by_year[first_year] += count
     return tallies
 
 
@@ -573,7 +463,6 @@ def resolve(params: ReportParams) -> tuple[Campaign, Scope]:
         kind=kind,
         region=params.region,
         category=params.category,
-        referential_id=campaign.referential_id,
     )
     return campaign, scope
 
@@ -590,14 +479,11 @@ def report_compute(params: ReportParams, *, progress: Progress | None = None) ->
     typology = load_typology(referential, scope.kind)
     step(1, "figures")
 
-    # The aggregate queries run together (on PostgreSQL in one transaction with its settings).
-    # The progress callback is never called inside it: it may write to the database (a run's
-    # progress bar), and that must be visible at once, not when the transaction ends.
-    with report_transaction():
-        subject_rows = subject_counts(scope)
-        level_rows = answer_groups(scope)
-        milestone_rows = milestone_groups(scope, typology.levels)
-        blocker_groups_rows = blocker_groups(scope)
+    # The facts of every write committed so far (usually nothing to do: one query).
+    facts_refresh()
+    subject_rows = subject_counts(scope)
+    level_rows = answer_groups(scope)
+    blocker_groups_rows = blocker_groups(scope)
     step(2, "subjects")
 
     # Subjects: counted (non-retired) per status; published (active) per type.
@@ -639,7 +525,7 @@ def report_compute(params: ReportParams, *, progress: Progress | None = None) ->
     groups = order_groups(groups, public=params.public, min_cell=params.min_cell)
     step(3, "axes")
 
-    tallies = tally_answers(level_rows, milestone_rows, typology)
+    tallies = tally_answers(level_rows)
     first_year = campaign.closes_on.year
     axes = [
         axis_figures(

@@ -78,3 +78,64 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.params_key} @ {self.data_version} ({self.status})"
+
+
+class AnswerFact(models.Model):
+    """One answer of a published subject's reported assessment, with what the report groups it
+    by: derived data, maintained at write time (analytics/facts.py), read by the report engine
+    instead of joining answers, assessments, subjects, organisations, expectations and milestones.
+
+    Never written by the ORM: `facts.facts_refresh()` rebuilds the rows of the assessments that
+    database triggers marked stale (`StaleAssessment`). No foreign keys: the rows follow their
+    sources through the triggers, not through cascades.
+    """
+
+    answer_id = models.BigIntegerField(primary_key=True)
+    assessment_id = models.BigIntegerField(db_index=True)
+    campaign_id = models.BigIntegerField(db_index=True)
+    axis_id = models.BigIntegerField()
+    subject_kind = models.CharField(max_length=10)
+    type_or_category = models.CharField(max_length=100)
+    # The region the subject counts in: a service's own, a product's organisation's ("" if none).
+    region = models.CharField(max_length=2)
+    level = models.PositiveSmallIntegerField(null=True)
+    not_applicable = models.BooleanField()
+    # The subject's type/category expected level on the axis in the campaign's referential
+    # (null: none, or the type/category is unknown to that edition).
+    expected_level = models.PositiveSmallIntegerField(null=True)
+    # Below the expected level now: the year of the earliest milestone reaching it, if any.
+    first_year = models.PositiveSmallIntegerField(null=True)
+    # The year of the answer's latest milestone, if any.
+    last_year = models.PositiveSmallIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"answer {self.answer_id}"
+
+
+class BlockerFact(models.Model):
+    """One blocker cited on an answer that has an `AnswerFact`, with what the report filters it
+    by: the blockers section reads these few rows instead of joining blockers to every fact.
+    Maintained with the answer facts (same refresh, same triggers)."""
+
+    assessment_id = models.BigIntegerField(db_index=True)
+    campaign_id = models.BigIntegerField(db_index=True)
+    axis_id = models.BigIntegerField()
+    subject_kind = models.CharField(max_length=10)
+    type_or_category = models.CharField(max_length=100)
+    region = models.CharField(max_length=2)
+    category_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"assessment {self.assessment_id} axis {self.axis_id} blocker {self.category_id}"
+
+
+class StaleAssessment(models.Model):
+    """An assessment whose facts must be rebuilt: inserted by database triggers on every write
+    to what the facts derive from, consumed by `facts.facts_refresh()`. Not unique on purpose:
+    on PostgreSQL a refresh consumes exactly the rows it read, so a row committed meanwhile
+    stays for the next refresh (see facts.py)."""
+
+    assessment_id = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"assessment {self.assessment_id}"

@@ -1,0 +1,355 @@
+"""Report facts: one row per answer that a campaign report counts, maintained at write time.
+
+Why: the report's figures group about a million answers by axis, level, type and region, and
+the projection needs, per answer, the year its milestones first reach the expected level.
+Computed from the normalized tables, that is two passes over the answers joined to assessments,
+subjects, expectations and milestones (1.7-2.3 s for 1.2 million answers on PostgreSQL, see
+docs/reports.md). `AnswerFact` holds those joins done once per answer, so a report is one scan
+of a narrow table with no join.
+
+How the facts stay exact, whatever writes the data (services, the importer's COPY, the admin,
+the demo, raw SQL):
+
+1. Database triggers (installed by the analytics migrations, `install_triggers`) record in
+   `StaleAssessment` every reported assessment whose facts a write may change: its answers,
+   milestones, status, subject (kind, status, type, region, organisation), the product's
+   organisation's region, the campaign's referential, the referential's scale, type codes and
+   expected levels. A trigger only inserts ids; it never computes facts, so a bulk import pays
+   one small insert per statement (PostgreSQL, statement-level with transition tables) or per
+   row (SQLite, which has only row-level triggers; duplicates are skipped there).
+2. `facts_refresh()` rebuilds the facts of the stale assessments (a DELETE and an INSERT ...
+   SELECT, set-based) and forgets them. The report engine calls it before reading, so a report
+   always reflects every committed write; the background worker calls it after an import so
+   that the report does not pay for it.
+
+`BlockerFact` does the same for the blockers cited on those answers (a few percent of them),
+so that the blockers section does not join every fact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from convergence.assessments.enums import REPORTED_STATUSES
+from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign, Milestone
+from convergence.catalog.enums import SubjectKind, SubjectStatus
+from convergence.catalog.models import Subject
+from convergence.organisations.models import Organisation
+from convergence.referential.models import Expectation, ProductCategory, Referential, ServiceType
+
+from .models import AnswerFact, BlockerFact, StaleAssessment
+from .sql import _execute, _fetch, _table, _year_sql
+
+# Serializes refreshes on PostgreSQL (pg_advisory_xact_lock): two concurrent refreshes of the
+# same assessment would each insert its facts.
+ADVISORY_LOCK_KEY = 7_270_211
+
+REPORTED = ", ".join(f"'{s}'" for s in REPORTED_STATUSES)
+
+
+def _facts_select(selection: str) -> str:
+    """INSERT ... SELECT of the facts of the assessments matching `selection` (a condition on
+    `asm`): answers of reported assessments of active subjects, with what the report needs.
+
+    `first_year` follows the report's projection definition: for an answer with a level below a
+    non-null expected level that is on the scale, the year of its earliest milestone whose level
+    is at least the expected level (and on the scale); null otherwise.
+    """
+    year = _year_sql("m.due_on")
+    expected = "COALESCE(e_st.expected_level, e_pc.expected_level)"
+    columns = (
+        "answer_id, assessment_id, campaign_id, axis_id, subject_kind, type_or_category, region, "
+        "level, not_applicable, expected_level, first_year, last_year"
+    )
+    return (
+        f"INSERT INTO {_table(AnswerFact)} ({columns}) "
+        f"SELECT a.id, asm.id, asm.campaign_id, a.axis_id, s.kind, s.type_or_category, "
+        f"CASE WHEN s.kind = '{SubjectKind.PRODUCT}' THEN o.region ELSE s.region END, "
+        f"a.level, a.not_applicable, {expected}, "
+        f"CASE WHEN a.level < {expected} AND {expected} <= r.scale_max THEN "
+        f"(SELECT MIN({year}) FROM {_table(Milestone)} m WHERE m.answer_id = a.id "
+        f"AND m.level >= {expected} AND m.level >= r.scale_min) END, "
+        f"(SELECT MAX({year}) FROM {_table(Milestone)} m WHERE m.answer_id = a.id) "
+        f"FROM {_table(Answer)} a "
+        f"JOIN {_table(Assessment)} asm ON asm.id = a.assessment_id "
+        f"JOIN {_table(Subject)} s ON s.id = asm.subject_id "
+        f"JOIN {_table(Organisation)} o ON o.id = s.organisation_id "
+        f"JOIN {_table(Campaign)} c ON c.id = asm.campaign_id "
+        f"JOIN {_table(Referential)} r ON r.id = c.referential_id "
+        f"LEFT JOIN {_table(ServiceType)} st ON s.kind = '{SubjectKind.SERVICE}' "
+        f"AND st.referential_id = c.referential_id AND st.code = s.type_or_category "
+        f"LEFT JOIN {_table(Expectation)} e_st ON e_st.service_type_id = st.id AND e_st.axis_id = a.axis_id "
+        f"LEFT JOIN {_table(ProductCategory)} pc ON s.kind = '{SubjectKind.PRODUCT}' "
+        f"AND pc.referential_id = c.referential_id AND pc.code = s.type_or_category "
+        f"LEFT JOIN {_table(Expectation)} e_pc ON e_pc.product_category_id = pc.id "
+        f"AND e_pc.axis_id = a.axis_id "
+        f"WHERE asm.status IN ({REPORTED}) AND s.status = '{SubjectStatus.ACTIVE}' AND {selection}"
+    )
+
+
+def _blocker_facts_select(selection: str) -> str:
+    """INSERT ... SELECT of the blocker facts of the answer facts matching `selection` (on `f`)."""
+    columns = "assessment_id, campaign_id, axis_id, subject_kind, type_or_category, region, category_id"
+    return (
+        f"INSERT INTO {_table(BlockerFact)} ({columns}) "
+        f"SELECT f.assessment_id, f.campaign_id, f.axis_id, f.subject_kind, f.type_or_category, f.region, "
+        f"ab.category_id FROM {_table(AnswerFact)} f "
+        f"JOIN {_table(AnswerBlocker)} ab ON ab.answer_id = f.answer_id WHERE {selection}"
+    )
+
+
+def facts_refresh() -> int:
+    """Rebuild the facts of the stale assessments; the number of assessments refreshed.
+
+    One query when nothing is stale (the usual case for a report).
+    """
+    stale = _table(StaleAssessment)
+    if not _fetch(f"SELECT 1 FROM {stale} LIMIT 1", []):
+        return 0
+    facts, blockers = _table(AnswerFact), _table(BlockerFact)
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            # Consume exactly the rows this transaction deleted: a row committed meanwhile (a write
+            # this refresh may not see) is not deleted, so the next refresh takes it.
+            _fetch("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+            ids = sorted({row[0] for row in _fetch(f"DELETE FROM {stale} RETURNING assessment_id", [])})
+            if ids:
+                for table in (facts, blockers):
+                    _execute(f"DELETE FROM {table} WHERE assessment_id = ANY(%s)", [ids])
+                _execute(_facts_select("asm.id = ANY(%s)"), [ids])
+                _execute(_blocker_facts_select("f.assessment_id = ANY(%s)"), [ids])
+            return len(ids)
+        # SQLite: transactions take the write lock first (settings.py), so nothing is written meanwhile.
+        selection = f"IN (SELECT assessment_id FROM {stale})"
+        count = _fetch(f"SELECT COUNT(DISTINCT assessment_id) FROM {stale}", [])[0][0]
+        for table in (facts, blockers):
+            _execute(f"DELETE FROM {table} WHERE assessment_id {selection}")
+        _execute(_facts_select(f"asm.id {selection}"))
+        _execute(_blocker_facts_select(f"f.assessment_id {selection}"))
+        _execute(f"DELETE FROM {stale}")
+        return count
+
+
+def facts_rebuild() -> int:
+    """Rebuild every fact from the source tables (after a restore, or to check the triggers);
+    the number of facts written."""
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            _fetch("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
+        for model in (StaleAssessment, BlockerFact, AnswerFact):
+            _execute(f"DELETE FROM {_table(model)}")
+        written = _execute(_facts_select("1 = 1"))
+        _execute(_blocker_facts_select("1 = 1"))
+        return written
+
+
+# --- triggers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """Marks stale the reported assessments a write to `table` may change.
+
+    `select` returns a column `assessment_id` FROM `{rows}`: the written rows as `n` (the new
+    rows; the deleted ones for DELETE), and for UPDATE also the old rows as `o` joined on id.
+    `columns` are the columns of `n`/`o` it reads (SQLite builds `n` and `o` from NEW and OLD).
+    """
+
+    table: str
+    event: str
+    columns: tuple[str, ...]
+    select: str
+
+    @property
+    def name(self) -> str:
+        return f"analytics_stale_{self.table.strip(chr(34))}_{self.event.lower()}"
+
+
+def _triggers() -> list[Trigger]:
+    answer, assessment, subject = _table(Answer), _table(Assessment), _table(Subject)
+    reported = f"asm.status IN ({REPORTED})"
+    # For assessments of the campaigns using a referential: `{ref}` is the referential's id.
+    by_referential = (
+        f"SELECT asm.id AS assessment_id FROM {{rows}} JOIN {_table(Campaign)} cp "
+        f"ON cp.referential_id = {{ref}} JOIN {assessment} asm ON asm.campaign_id = cp.id WHERE {reported}"
+    )
+    triggers: list[Trigger] = []
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        triggers += [
+            Trigger(
+                answer,
+                event,
+                ("id", "assessment_id"),
+                f"SELECT n.assessment_id FROM {{rows}} JOIN {assessment} asm ON asm.id = n.assessment_id "
+                f"WHERE {reported}",
+            ),
+            Trigger(
+                _table(Expectation),
+                event,
+                ("id", "referential_id"),
+                by_referential.format(rows="{rows}", ref="n.referential_id"),
+            ),
+        ]
+        # Rows of an answer: its milestones and its blockers.
+        triggers += [
+            Trigger(
+                _table(model),
+                event,
+                ("id", "answer_id"),
+                f"SELECT a.assessment_id FROM {{rows}} JOIN {answer} a ON a.id = n.answer_id "
+                f"JOIN {assessment} asm ON asm.id = a.assessment_id WHERE {reported}",
+            )
+            for model in (Milestone, AnswerBlocker)
+        ]
+    triggers += [
+        Trigger(
+            assessment,
+            "INSERT",
+            ("id", "status"),
+            f"SELECT n.id AS assessment_id FROM {{rows}} WHERE n.status IN ({REPORTED})",
+        ),
+        Trigger(
+            assessment,
+            "DELETE",
+            ("id", "status"),
+            f"SELECT n.id AS assessment_id FROM {{rows}} WHERE n.status IN ({REPORTED})",
+        ),
+        Trigger(
+            assessment,
+            "UPDATE",
+            ("id", "status", "subject_id", "campaign_id"),
+            f"SELECT n.id AS assessment_id FROM {{rows}} "
+            f"WHERE (n.status IN ({REPORTED}) OR o.status IN ({REPORTED})) AND (n.status <> o.status "
+            f"OR n.subject_id <> o.subject_id OR n.campaign_id <> o.campaign_id)",
+        ),
+        Trigger(
+            subject,
+            "UPDATE",
+            ("id", "status", "kind", "type_or_category", "region", "organisation_id"),
+            f"SELECT asm.id AS assessment_id FROM {{rows}} JOIN {assessment} asm ON asm.subject_id = n.id "
+            f"WHERE {reported} AND (n.status <> o.status OR n.kind <> o.kind "
+            f"OR n.type_or_category <> o.type_or_category OR n.region <> o.region "
+            f"OR n.organisation_id <> o.organisation_id)",
+        ),
+        Trigger(
+            _table(Organisation),
+            "UPDATE",
+            ("id", "region"),
+            f"SELECT asm.id AS assessment_id FROM {{rows}} JOIN {subject} s ON s.organisation_id = n.id "
+            f"JOIN {assessment} asm ON asm.subject_id = s.id "
+            f"WHERE {reported} AND s.kind = '{SubjectKind.PRODUCT}' AND n.region <> o.region",
+        ),
+        Trigger(
+            _table(Campaign),
+            "UPDATE",
+            ("id", "referential_id"),
+            f"SELECT asm.id AS assessment_id FROM {{rows}} JOIN {assessment} asm ON asm.campaign_id = n.id "
+            f"WHERE {reported} AND n.referential_id <> o.referential_id",
+        ),
+        Trigger(
+            _table(Referential),
+            "UPDATE",
+            ("id", "scale_min", "scale_max"),
+            by_referential.format(rows="{rows}", ref="n.id")
+            + " AND (n.scale_min <> o.scale_min OR n.scale_max <> o.scale_max)",
+        ),
+    ]
+    for model in (ServiceType, ProductCategory):
+        triggers.append(
+            Trigger(
+                _table(model),
+                "UPDATE",
+                ("id", "referential_id", "code"),
+                by_referential.format(rows="{rows}", ref="n.referential_id") + " AND n.code <> o.code",
+            )
+        )
+    return triggers
+
+
+def _trigger_sql(trigger: Trigger, vendor: str) -> list[str]:
+    stale = _table(StaleAssessment)
+    if vendor == "postgresql":
+        if trigger.event == "UPDATE":
+            rows = "new_rows n JOIN old_rows o ON o.id = n.id"
+            referencing = "REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows"
+        elif trigger.event == "INSERT":
+            rows, referencing = "new_rows n", "REFERENCING NEW TABLE AS new_rows"
+        else:
+            rows, referencing = "old_rows n", "REFERENCING OLD TABLE AS old_rows"
+        select = trigger.select.format(rows=rows)
+        return [
+            f"CREATE OR REPLACE FUNCTION {trigger.name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"INSERT INTO {stale} (assessment_id) SELECT DISTINCT x.assessment_id FROM ({select}) x; "
+            f"RETURN NULL; END $$",
+            f"CREATE TRIGGER {trigger.name} AFTER {trigger.event} ON {trigger.table} {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {trigger.name}()",
+        ]
+
+    def row(prefix: str) -> str:
+        return "(SELECT " + ", ".join(f"{prefix}.{c} AS {c}" for c in trigger.columns) + ")"
+
+    if trigger.event == "UPDATE":
+        rows = f"{row('NEW')} n JOIN {row('OLD')} o ON o.id = n.id"
+    else:
+        rows = f"{row('OLD' if trigger.event == 'DELETE' else 'NEW')} n"
+    select = trigger.select.format(rows=rows)
+    # Row-level: one trigger run per row, so skip what is already marked (the index makes it cheap).
+    return [
+        f"CREATE TRIGGER {trigger.name} AFTER {trigger.event} ON {trigger.table} FOR EACH ROW BEGIN "
+        f"INSERT INTO {stale} (assessment_id) SELECT DISTINCT x.assessment_id FROM ({select}) x "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {stale} z WHERE z.assessment_id = x.assessment_id); END"
+    ]
+
+
+def install_triggers(schema_editor) -> None:
+    """Create the triggers (a migration's RunPython); a later change needs a new migration
+    calling drop_triggers then install_triggers."""
+    vendor = schema_editor.connection.vendor
+    for trigger in _triggers():
+        for statement in _trigger_sql(trigger, vendor):
+            schema_editor.execute(statement)
+
+
+def drop_triggers(schema_editor) -> None:
+    vendor = schema_editor.connection.vendor
+    for trigger in _triggers():
+        schema_editor.execute(
+            f"DROP TRIGGER IF EXISTS {trigger.name}"
+            + (f" ON {trigger.table}" if vendor == "postgresql" else "")
+        )
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {trigger.name}()")
+
+
+def facts_snapshot() -> list[tuple]:
+    """Every fact (answers, then blockers) as sorted tuples: tests and `report_facts --check`
+    compare them."""
+    blockers = sorted(
+        BlockerFact.objects.values_list(
+            "assessment_id",
+            "campaign_id",
+            "axis_id",
+            "subject_kind",
+            "type_or_category",
+            "region",
+            "category_id",
+        )
+    )
+    return blockers + sorted(
+        AnswerFact.objects.values_list(
+            "answer_id",
+            "assessment_id",
+            "campaign_id",
+            "axis_id",
+            "subject_kind",
+            "type_or_category",
+            "region",
+            "level",
+            "not_applicable",
+            "expected_level",
+            "first_year",
+            "last_year",
+        )
+    )

@@ -1,0 +1,31 @@
+"""Small helpers for the analytics app's hand-written SQL (the engine, the facts, the benchmark)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _year_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER)"
+    # SQLite (and others storing ISO text): the first four characters are the year.
+    return f"CAST(SUBSTR({column}, 1, 4) AS INTEGER)"
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _execute(sql: str, params: list[Any] | None = None) -> int:
+    """Run one statement; the number of rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.rowcount
