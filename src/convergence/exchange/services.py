@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from convergence.analytics.facts import facts_refresh
 from convergence.organisations.models import Organisation, User
 
 from .formats import (
@@ -109,7 +110,10 @@ def dataset_import(
             if importer.failed or dry_run:
                 raise _Rollback
     except _Rollback:
-        pass
+        return importer.outcome
+    # The report facts of what was imported (analytics/facts.py): now rather than at the next
+    # report, which would otherwise pay for a large import.
+    facts_refresh()
     return importer.outcome
 
 
