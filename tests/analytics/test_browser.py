@@ -52,7 +52,7 @@ def test_the_agency_dashboard_computes_in_the_background_then_shows_the_figures(
     expect(page.get_by_role("heading", name="Key figures")).to_be_visible(timeout=15000)
     expect(page.locator("figure.chart svg").first).to_be_visible()
     expect(page.get_by_role("table", name="Figures per axis")).to_contain_text("A1")
-    expect(page.get_by_role("table", name="Reached rate per region and axis")).to_contain_text("Occitanie")
+    expect(page.get_by_role("table", name="Reached rate per region and axis")).to_contain_text("76 Occitania")
     assert errors == []
 
 

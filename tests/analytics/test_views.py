@@ -53,7 +53,7 @@ def test_the_agency_dashboard_shows_every_section(client, agency, django_assert_
     ]:
         assert text in html, text
     # Region 11: s3 (reached 0 of 1 on A1) -> "0 %"; region 76 has 3 published subjects.
-    assert "Occitanie" in html and "Île-de-France" in html
+    assert "Occitania" in html and "Île-de-France" in html  # region names in the page's language
     # The second view reuses the cached result, with a bounded number of queries.
     with django_assert_max_num_queries(30):
         client.get(reverse("analytics:dashboard"), {"campaign": "golden", "scope": "services"})

@@ -17,7 +17,7 @@ from convergence.assessments.models import Answer, Assessment, Campaign
 from convergence.catalog.enums import SubjectKind, SubjectStatus
 from convergence.catalog.models import Subject
 from convergence.organisations.models import Organisation
-from convergence.referential.models import Axis, Expectation, ProductCategory
+from convergence.referential.models import Axis, Expectation, ProductCategory, localized
 
 from .engine import _fetch, _table, rounded
 
@@ -86,11 +86,12 @@ def benchmark_compute(
         )
     }
     categories = sorted({a.subject.type_or_category for a in own})
-    names = dict(
-        ProductCategory.objects.filter(referential=referential, code__in=categories).values_list(
-            "code", "name"
-        )
-    )
+    names = {
+        code: localized(name, name_en)
+        for code, name, name_en in ProductCategory.objects.filter(
+            referential=referential, code__in=categories
+        ).values_list("code", "name", "name_en")
+    }
     expected = {
         (code, axis_id): level
         for code, axis_id, level in Expectation.objects.filter(

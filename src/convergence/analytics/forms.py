@@ -8,8 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from convergence.assessments.models import Campaign
-from convergence.lib.regions import REGION_CHOICES
-from convergence.referential.models import ProductCategory, ServiceType
+from convergence.lib.regions import region_choices
+from convergence.referential.models import ProductCategory, ServiceType, localized
 
 from .engine import DEFAULT_MIN_CELL
 
@@ -44,19 +44,24 @@ class DashboardFilterForm(forms.Form):
         self.fixed_region = fixed_region
         if fixed_region:
             # A region member sees its own region (beside the national figures): no choice.
-            _choice(self, "region").choices = [(c, n) for c, n in REGION_CHOICES if c == fixed_region]
+            _choice(self, "region").choices = [(c, n) for c, n in region_choices() if c == fixed_region]
             self.fields["region"].initial = fixed_region
             self.fields["region"].disabled = True
         else:
-            _choice(self, "region").choices = [("", _("National")), *REGION_CHOICES]
-        services = [(t.code, f"{t.name}") for t in ServiceType.objects.order_by("name").distinct()]
-        products = [(c.code, f"{c.name}") for c in ProductCategory.objects.order_by("name").distinct()]
+            _choice(self, "region").choices = [("", _("National")), *region_choices()]
+        # Every edition's types, then categories, by name in the page's language; a code shared
+        # by several editions is listed once.
         seen: set[str] = set()
-        choices: list[tuple[str, Any]] = [("", _("All"))]
-        for code, name in [*services, *products]:
-            if code not in seen:
-                seen.add(code)
-                choices.append((code, f"{name} ({code})"))
+        choices: list[tuple[str, Any]] = [("", _("All types and categories"))]
+        for model in (ServiceType, ProductCategory):
+            named = sorted(
+                (localized(name, name_en), code)
+                for code, name, name_en in model.objects.values_list("code", "name", "name_en")
+            )
+            for name, code in named:
+                if code not in seen:
+                    seen.add(code)
+                    choices.append((code, f"{name} ({code})"))
         _choice(self, "category").choices = choices
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "fr-select")
@@ -83,7 +88,7 @@ class PublishForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _choice(self, "campaign").choices = campaign_choices()
-        _choice(self, "region").choices = [("", _("National")), *REGION_CHOICES]
+        _choice(self, "region").choices = [("", _("National")), *region_choices()]
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("class", "fr-input" if name == "min_cell" else "fr-select")
 
@@ -94,7 +99,7 @@ class ObservatoryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _choice(self, "campaign").choices = [("", _("All")), *campaign_choices()]
-        _choice(self, "scope").choices = [("", _("All")), *SCOPE_CHOICES]
+        _choice(self, "campaign").choices = [("", _("All campaigns")), *campaign_choices()]
+        _choice(self, "scope").choices = [("", _("All scopes")), *SCOPE_CHOICES]
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "fr-select")

@@ -4,24 +4,75 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from convergence.assessments.models import Campaign
-from convergence.referential.models import BlockerCategory
+from convergence.referential.models import (
+    Axis,
+    BlockerCategory,
+    ProductCategory,
+    ServiceFamily,
+    ServiceType,
+    localized,
+)
+
+# What the report JSON names by code, per kind: the model holding each name.
+NAMED_KINDS = {
+    "axes": Axis,
+    "families": ServiceFamily,
+    "types": ServiceType,
+    "categories": ProductCategory,
+    "blockers": BlockerCategory,
+}
+
+Names = dict[str, dict[str, tuple[str, str]]]
+
+
+def referential_names(*, referential: Q) -> Names:
+    """(French name, English name) per code of one referential edition, per kind ("axes",
+    "families", "types", "categories", "blockers"), read in one query.
+
+    `referential` filters the edition, e.g. `Q(referential_id=1)` or `Q(referential__code="x")`.
+    The report JSON keeps the French names; pages and human reports show them in the reader's
+    language with these (see renderers.document.localized_report)."""
+    queries = [
+        model._default_manager.filter(referential)
+        .annotate(kind=Value(kind))
+        .values_list("kind", "code", "name", "name_en")
+        .order_by()
+        for kind, model in NAMED_KINDS.items()
+    ]
+    names: Names = {kind: {} for kind in NAMED_KINDS}
+    for kind, code, name, name_en in queries[0].union(*queries[1:], all=True).order_by():
+        names[kind][code] = (name, name_en)
+    return names
+
+
+def blocker_names(names: Names) -> dict[str, str]:
+    """Blocker category code -> name in the active language (the JSON carries codes only)."""
+    return {code: localized(french, english) for code, (french, english) in names["blockers"].items()}
 
 
 def report_labels(*, campaign_code: str) -> dict[str, Any]:
-    """Names the human report shows beside the codes of the JSON (campaign title, blockers)."""
+    """What the human report shows beside the figures of the JSON: the campaign's title and the
+    referential's names (axes, families, types, categories, blockers) in the active language."""
     campaign = Campaign.objects.select_related("referential").filter(code=campaign_code).first()
     if campaign is None:
         return {}
-    blockers = dict(
-        BlockerCategory.objects.filter(referential=campaign.referential).values_list("code", "name")
-    )
+    names = referential_names(referential=Q(referential_id=campaign.referential_id))
     return {
         "campaign_title": campaign.title,
-        "referential_title": campaign.referential.title,
-        "blocker_names": blockers,
+        "referential_title": campaign.referential.display_title,
+        "names": names,
+        "blocker_names": blocker_names(names),
         "generated_on": date_format(timezone.localdate()),
     }
+
+
+def snapshot_labels(*, campaign_title: str, referential_code: str) -> dict[str, Any]:
+    """The same for a published snapshot, by code against the snapshot's referential edition
+    (a code the edition no longer has keeps the name stored in the snapshot)."""
+    names = referential_names(referential=Q(referential__code=referential_code))
+    return {"campaign_title": campaign_title, "names": names, "blocker_names": blocker_names(names)}

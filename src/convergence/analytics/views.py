@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRefresh
 
 from convergence.assessments.models import Campaign
-from convergence.lib.regions import REGIONS, region_name
+from convergence.lib.regions import region_label, region_labels
 from convergence.organisations.access import acting_organisation, is_agency
 from convergence.organisations.enums import OrganisationKind
 from convergence.organisations.models import Organisation
@@ -32,10 +32,10 @@ from .models import PublishedReport, ReportRun
 from .renderers import CONTENT_TYPES, EXTENSIONS
 from .renderers import render as render_file
 from .renderers.charts import report_charts
-from .renderers.document import report_context
+from .renderers.document import localized_report, report_context
 from .renderers.files import render_csv_table
 from .renderers.tables import report_tables
-from .selectors import report_labels
+from .selectors import report_labels, snapshot_labels
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "convergence-report-1.schema.json"
 PAGE_SIZE = 20
@@ -78,7 +78,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if organisation is not None and organisation.kind == OrganisationKind.VENDOR:
         return redirect("analytics:benchmark")
     form, params = _dashboard_params(request, organisation)
-    context: dict = {"form": form, "organisation": organisation, "is_agency": is_agency(organisation)}
+    region = form.fixed_region
+    context: dict = {
+        "form": form,
+        "organisation": organisation,
+        "is_agency": is_agency(organisation),
+        "fixed_region_label": f"{region} {region_label(region)}" if region else "",
+    }
     if params is not None:
         try:
             run = services.report_run_start(params=params)
@@ -96,13 +102,16 @@ def _run_context(run: ReportRun | None, params: DashboardParams) -> dict:
     bundle = run.result
     report = bundle["report"]
     labels = report_labels(campaign_code=report["campaign"])
+    # The referential's names in the page's language; the cached figures keep the French ones.
+    shown = localized_report(report, labels.get("names"))
     # Drawing the charts takes longer than reading the cached figures: keep them per run and language.
     charts = cache.get_or_set(
-        f"analytics:charts:{run.pk}:{run.data_version}:{get_language()}",
-        lambda: report_charts(report),
+        f"analytics:charts:{run.pk}:{run.data_version}:{get_language()}:names",
+        lambda: report_charts(shown),
         timeout=3600,
     )
-    context.update(report_context(report, labels, charts=charts))
+    context.update(report_context(shown, labels, charts=charts))
+    context["regions"] = region_labels()
     context["bundle"] = bundle
     if bundle.get("national"):
         national = {a["code"]: a for a in bundle["national"]["axes"]}
@@ -241,7 +250,9 @@ def observatory(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data.get("scope"):
             snapshots = snapshots.filter(scope=form.cleaned_data["scope"])
     page = Paginator(snapshots, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "analytics/observatory.html", {"form": form, "page_obj": page, "regions": REGIONS})
+    return render(
+        request, "analytics/observatory.html", {"form": form, "page_obj": page, "regions": region_labels()}
+    )
 
 
 def _snapshot(pk: int) -> PublishedReport:
@@ -253,11 +264,14 @@ def observatory_detail(request: HttpRequest, pk: int, slug: str | None = None) -
     if slug != snapshot.slug:
         return redirect(snapshot_url(snapshot), permanent=True)
     report = snapshot.data
-    context = report_context(report, {"campaign_title": snapshot.campaign_title})
+    labels = snapshot_labels(
+        campaign_title=snapshot.campaign_title, referential_code=snapshot.referential_code
+    )
+    context = report_context(localized_report(report, labels["names"]), labels)
     context.update(
         {
             "snapshot": snapshot,
-            "region_label": region_name(snapshot.region),
+            "region_label": region_label(snapshot.region),
             "tables": [t.name for t in report_tables(report)],
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
-from convergence.lib.regions import region_name
+from convergence.lib.regions import region_label
+from convergence.referential.models import localized
 
 from .charts import report_charts
 
@@ -34,27 +36,66 @@ def font_faces() -> str:
     return "\n".join(rules)
 
 
+NameTable = dict[str, dict[str, tuple[str, str]]]
+
+
+def _shown(names: NameTable, kind: str, item: dict[str, Any]) -> str:
+    """The item's name in the active language: the referential's English name on English
+    pages when it has one, else the (French) name the report carries."""
+    _french, english = names.get(kind, {}).get(item["code"], ("", ""))
+    return localized(item["name"], english)
+
+
+def localized_report(report: dict[str, Any], names: NameTable | None) -> dict[str, Any]:
+    """A copy of the report whose axis, family, type and category names are in the active
+    language, for pages, charts and human reports only: the report itself (JSON, CSV, XLSX,
+    published snapshots) keeps the referential's French names. `names` comes from
+    `analytics.selectors.referential_names`; a code it does not know keeps the report's name."""
+    if not names:
+        return report
+    shown = copy.deepcopy(report)
+    for axis in shown["axes"]:
+        axis["name"] = _shown(names, "axes", axis)
+    for family in shown.get("families") or []:
+        family["name"] = _shown(names, "families", family)
+        for service_type in family.get("types") or []:
+            service_type["name"] = _shown(names, "types", service_type)
+    for category in shown.get("categories") or []:
+        category["name"] = _shown(names, "categories", category)
+    return shown
+
+
 def report_context(
     report: dict[str, Any], context: dict[str, Any] | None = None, *, charts: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """What the report templates need: the report, its charts (drawn unless given), and labels."""
+    """What the report templates need: the report, its charts (drawn unless given), and labels.
+
+    Names are shown as the report carries them: pass `localized_report(...)` for the reader's
+    language."""
+    context = context or {}
     groups = report.get("families") if report["scope"] == "services" else report.get("categories")
     scale = next((list(a["distribution"]) for a in report["axes"] if a["distribution"]), [])
+    category_name = ""
+    if report.get("category"):
+        kind = "types" if report["scope"] == "services" else "categories"
+        french, english = (context.get("names") or {}).get(kind, {}).get(report["category"], ("", ""))
+        category_name = localized(french, english)
     return {
         "scale": scale,
         "blocker_names": {},
         "report": report,
         "charts": charts if charts is not None else report_charts(report),
         "groups": groups or [],
-        "region_name": region_name(report.get("region")),
-        **(context or {}),
+        "region_name": region_label(report.get("region")),
+        "category_name": category_name,
+        **context,
     }
 
 
 def render_html(
     report: dict[str, Any], *, context: dict[str, Any] | None = None, for_pdf: bool = False
 ) -> str:
-    ctx = report_context(report, context)
+    ctx = report_context(localized_report(report, (context or {}).get("names")), context)
     # The PDF engine reads Marianne from django-dsfr's files on this server; a downloaded HTML
     # file must not carry server paths, so it names the font and lets the reader's system find
     # it (DejaVu Sans or any sans-serif otherwise).
