@@ -11,11 +11,14 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from convergence.analytics.engine import ReportParams, report_compute
 from convergence.analytics.facts import facts_rebuild, facts_refresh, facts_snapshot
 from convergence.analytics.models import AnswerFact, StaleAssessment
-from convergence.assessments.models import Answer, Assessment, Campaign, Milestone
+from convergence.analytics.services import data_version
+from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign, Milestone
 from convergence.catalog.models import Subject
 from convergence.organisations.models import Organisation
 from convergence.referential.models import Expectation, Referential, ServiceType
@@ -259,3 +262,57 @@ def test_the_report_facts_command_checks_and_rebuilds():
         call_command("report_facts", "--check", stdout=io.StringIO())
     call_command("report_facts", "--rebuild", stdout=io.StringIO())
     call_command("report_facts", "--check", stdout=io.StringIO())
+
+
+def _rename_campaign(code, title):
+    campaign = Campaign.objects.get(code=code)
+    campaign.title = title
+    campaign.save()
+
+
+def test_the_dashboard_cache_key_changes_with_every_write_a_report_reads_and_only_then():
+    build_golden_services()
+    other = f.CampaignFactory(code="other", referential=Referential.objects.get(code="golden-ref"))
+    elsewhere = f.AssessmentFactory(
+        campaign=other, subject=Subject.objects.get(code="s7"), status="submitted"
+    )
+    answer(elsewhere, Referential.objects.get(code="golden-ref").axes.get(code="A1"), 1)
+    version = data_version(campaign_codes=["golden"])
+    other_version = data_version(campaign_codes=["other"])
+    # Not read by any report: a subject's name, a draft's answer.
+    _subject("s1", name="Renamed")
+    _level("s5", "A1", 0)
+    assert data_version(campaign_codes=["golden"]) == version
+    for i, write in enumerate(
+        (
+            lambda: _level("s3", "A1", 3),
+            lambda: _subject("s4", status="technical"),  # excluded either way, but counted by status
+            lambda: AnswerBlocker.objects.filter(answer__assessment__subject__code="s1").delete(),
+            lambda: _rename_campaign("golden", "Renamed campaign"),  # as its form does: save()
+        )
+    ):
+        write()
+        changed = data_version(campaign_codes=["golden"])
+        assert changed != version, f"write {i}"
+        version = changed
+    assert data_version(campaign_codes=["other"]) == other_version
+
+
+def test_the_dashboard_cache_key_costs_the_same_few_queries_whatever_the_size():
+    build_golden_services()
+    data_version(campaign_codes=["golden"])
+    with CaptureQueriesContext(connection) as small:
+        data_version(campaign_codes=["golden"])
+    campaign = Campaign.objects.get(code="golden")
+    for i in range(20):
+        assessment = f.AssessmentFactory(
+            campaign=campaign,
+            status="validated",
+            subject=f.SubjectFactory(code=f"more-{i}", kind="service", type_or_category="T1", region="76"),
+        )
+        answer(assessment, campaign.referential.axes.get(code="A1"), i % 4)
+    data_version(campaign_codes=["golden"])  # refreshes the new facts
+    with CaptureQueriesContext(connection) as large:
+        _hash, answers = data_version(campaign_codes=["golden"])
+    assert len(small) == len(large) <= 5
+    assert answers == (7 + 20) * 3  # reported assessments x axes: an estimate (s6 is retired...)

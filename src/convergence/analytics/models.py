@@ -136,6 +136,18 @@ class StaleAssessment(models.Model):
     stays for the next refresh (see facts.py)."""
 
     assessment_id = models.BigIntegerField(db_index=True)
+    # The assessment's campaign when the write happened (both, if the assessment moved).
+    campaign_id = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"assessment {self.assessment_id}"
+
+
+class FactsVersion(models.Model):
+    """Bumped by every refresh that changes a campaign's facts: the dashboards' cache key."""
+
+    campaign_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} v{self.version}"

@@ -8,71 +8,53 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign, Milestone
-from convergence.catalog.models import Subject
-from convergence.organisations.models import Organisation, User
+from convergence.assessments.enums import REPORTED_STATUSES
+from convergence.assessments.models import Assessment, Campaign
+from convergence.organisations.models import User
+from convergence.referential.models import Axis
 
 from .dashboards import DashboardParams, dashboard_compute
-from .engine import DEFAULT_MIN_CELL, ReportError, ReportParams, _fetch, _table, report_compute
+from .engine import DEFAULT_MIN_CELL, ReportError, ReportParams, report_compute
 from .enums import RunStatus
+from .facts import facts_versions
 from .models import PublishedReport, ReportRun
 
 
 def data_version(*, campaign_codes: list[str]) -> tuple[str, int]:
-    """A fingerprint of everything a campaign report reads, and the number of answers.
+    """A fingerprint of everything the campaigns' reports read, and their number of answers
+    (estimated: reported assessments x axes; it only chooses between computing a dashboard at
+    once and in the background).
 
-    One query of scalar subqueries: counts and latest change times of the assessments, answers,
-    milestones, blockers, subjects and organisations of the campaigns. Any write through the ORM
-    (including bulk imports, which bypass signals) changes one of them; the dashboard cache is
-    keyed by it, so it is never stale.
+    The facts' version of each campaign (bumped by every refresh that follows a write: see
+    facts.py) and the campaigns' and referentials' own change times (title, dates, typology).
+    A handful of small queries whatever the size: it keys the dashboard cache, so it is read
+    on every dashboard request.
     """
-    ids = list(Campaign.objects.filter(code__in=campaign_codes).values_list("pk", flat=True))
-    if not ids:
+    campaigns = list(
+        Campaign.objects.filter(code__in=campaign_codes)
+        .order_by("pk")
+        .values_list("pk", "updated_at", "referential_id", "referential__updated_at")
+    )
+    if not campaigns:
         return "none", 0
-    in_list = ", ".join(["%s"] * len(ids))
-    asm = f"SELECT {{}} FROM {_table(Assessment)} x WHERE x.campaign_id IN ({in_list})"  # noqa: S608
-    ans = (
-        f"SELECT {{}} FROM {_table(Answer)} x JOIN {_table(Assessment)} y ON y.id = x.assessment_id "  # noqa: S608
-        f"WHERE y.campaign_id IN ({in_list})"
+    ids = [row[0] for row in campaigns]
+    versions = facts_versions(ids)
+    assessments = dict(
+        Assessment.objects.filter(campaign_id__in=ids, status__in=REPORTED_STATUSES)
+        .values_list("campaign_id")
+        .annotate(n=Count("pk"))
     )
-    child = (
-        f"SELECT {{}} FROM {{table}} x JOIN {_table(Answer)} z ON z.id = x.answer_id "  # noqa: S608
-        f"JOIN {_table(Assessment)} y ON y.id = z.assessment_id WHERE y.campaign_id IN ({in_list})"
+    axes = dict(
+        Axis.objects.filter(referential_id__in={row[2] for row in campaigns})
+        .values_list("referential_id")
+        .annotate(n=Count("pk"))
     )
-    subj = (
-        f"SELECT {{}} FROM {_table(Subject)} x JOIN {_table(Assessment)} y ON y.subject_id = x.id "  # noqa: S608
-        f"WHERE y.campaign_id IN ({in_list})"
-    )
-    org = (
-        f"SELECT {{}} FROM {_table(Organisation)} x WHERE x.id IN (SELECT s.organisation_id FROM "  # noqa: S608
-        f"{_table(Subject)} s JOIN {_table(Assessment)} y ON y.subject_id = s.id "
-        f"WHERE y.campaign_id IN ({in_list}))"
-    )
-    parts = [
-        (asm.format("COUNT(*)"), 1),
-        (asm.format("MAX(x.updated_at)"), 1),
-        (ans.format("COUNT(*)"), 1),
-        (ans.format("MAX(x.updated_at)"), 1),
-        (child.format("COUNT(*)", table=_table(Milestone)), 1),
-        (child.format("MAX(x.id)", table=_table(Milestone)), 1),
-        (child.format("SUM(x.level)", table=_table(Milestone)), 1),
-        (child.format("MAX(x.due_on)", table=_table(Milestone)), 1),
-        (child.format("COUNT(*)", table=_table(AnswerBlocker)), 1),
-        (child.format("MAX(x.id)", table=_table(AnswerBlocker)), 1),
-        (subj.format("MAX(x.updated_at)"), 1),
-        (org.format("MAX(x.updated_at)"), 1),
-    ]
-    sql = "SELECT " + ", ".join(f"({part})" for part, _ in parts)
-    params: list[Any] = []
-    for _ in parts:
-        params.extend(ids)
-    row = _fetch(sql, params)[0]
-    # Campaign and referential edits (title, dates, typology) matter too.
-    extra = list(Campaign.objects.filter(pk__in=ids).values_list("updated_at", "referential__updated_at"))
-    digest = hashlib.sha256(repr((row, sorted(extra))).encode()).hexdigest()[:32]
-    return digest, int(row[2] or 0)
+    answers = sum(assessments.get(pk, 0) * axes.get(referential, 0) for pk, _u, referential, _r in campaigns)
+    fingerprint = [(row, versions.get(row[0], 0)) for row in campaigns]
+    return hashlib.sha256(repr(fingerprint).encode()).hexdigest()[:32], answers
 
 
 def _params_json(params: DashboardParams) -> dict[str, Any]:
