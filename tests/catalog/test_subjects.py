@@ -305,3 +305,15 @@ def test_a_subject_loaded_in_bulk_without_history_still_shows(client, referentia
     response = client.get(reverse("catalog:detail", args=[subject.pk]))
     assert response.status_code == 200
     assert "No change recorded" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_region_names_follow_the_page_language_and_the_filter_reads_all_regions(client, agency_member):
+    org = f.OrganisationFactory(kind="grades", region="53", code="grades-bzh", siren="")
+    f.SubjectFactory(code="bzh-ror", kind="service", region="53", organisation=org, type_or_category="ror")
+    client.force_login(agency_member.user)
+    english = client.get(reverse("catalog:list")).content.decode()
+    assert "53 Brittany" in english and "All regions" in english
+    french = client.get(reverse("catalog:list"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "53 Bretagne" in french and "Toutes les régions" in french
+    assert "Toutes les organisations" in french

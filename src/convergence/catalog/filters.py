@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from convergence.lib.regions import REGION_CHOICES
+from convergence.lib.regions import region_choices
 from convergence.organisations.access import is_agency, organisations_visible_to
 from convergence.organisations.models import Organisation
 
@@ -22,9 +22,9 @@ class SubjectFilter(django_filters.FilterSet):
         choices=SubjectStatus.choices, label=_("Status"), empty_label=_("All")
     )
     type_or_category = django_filters.ChoiceFilter(label=_("Type or category"), empty_label=_("All"))
-    region = django_filters.ChoiceFilter(choices=REGION_CHOICES, label=_("Region"), empty_label=_("All"))
+    region = django_filters.ChoiceFilter(choices=region_choices, label=_("Region"), empty_label=_("All regions"))
     organisation = django_filters.ModelChoiceFilter(
-        queryset=Organisation.objects.none(), label=_("Organisation"), empty_label=_("All")
+        queryset=Organisation.objects.none(), label=_("Organisation"), empty_label=_("All organisations")
     )
     sort = django_filters.OrderingFilter(
         fields=(("name", "name"), ("code", "code"), ("status", "status"), ("updated_at", "updated_at")),

@@ -1,5 +1,6 @@
 from django import template
 
+from convergence.lib.regions import region_label
 from convergence.organisations import access
 from convergence.organisations.rules import membership_rows
 
@@ -25,3 +26,9 @@ def organisation_switcher(context) -> dict:
         acting_id = chosen if chosen in ids else ids[0]
     acting_name = next((name for org_id, name in organisations if org_id == acting_id), "")
     return {"organisations": organisations, "acting_id": acting_id, "acting_name": acting_name}
+
+
+@register.filter
+def region(code: str | None) -> str:
+    """"76 Occitanie" / "76 Occitania": a region code and its name in the active language."""
+    return f"{code} {region_label(code)}" if code else ""
