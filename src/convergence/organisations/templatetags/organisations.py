@@ -30,5 +30,5 @@ def organisation_switcher(context) -> dict:
 
 @register.filter
 def region(code: str | None) -> str:
-    """"76 Occitanie" / "76 Occitania": a region code and its name in the active language."""
+    """ "76 Occitanie" / "76 Occitania": a region code and its name in the active language."""
     return f"{code} {region_label(code)}" if code else ""
