@@ -98,6 +98,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from convergence.analytics.facts import facts_refresh
     from convergence.assessments.models import Campaign
     from convergence.assessments.validation import ReferentialContext
     from convergence.exchange import exporter
@@ -137,6 +138,10 @@ def main() -> None:
             f"{label}: {outcome.summary} in {elapsed:.1f}s = {rows / elapsed:,.0f} answers/s; "
             f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
         )
+        # What the command and the web import do next (the report facts: docs/reports.md).
+        started = time.perf_counter()
+        refreshed = facts_refresh()
+        print(f"  then report facts of {refreshed} assessments: {time.perf_counter() - started:.1f}s")
     for fmt in ("csv", "json"):
         started = time.perf_counter()
         with (workdir / f"export.{fmt}").open("w", encoding="utf-8") as target:

@@ -159,8 +159,8 @@ def refresh_campaign(campaign) -> None:
     """Mark every assessment of the campaign stale and rebuild their facts."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO analytics_staleassessment (assessment_id) "
-            "SELECT id FROM assessments_assessment WHERE campaign_id = %s",
+            "INSERT INTO analytics_staleassessment (assessment_id, campaign_id) "
+            "SELECT id, campaign_id FROM assessments_assessment WHERE campaign_id = %s",
             [campaign.pk],
         )
     facts_refresh()

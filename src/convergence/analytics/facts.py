@@ -19,8 +19,8 @@ the demo, raw SQL):
    row (SQLite, which has only row-level triggers; duplicates are skipped there).
 2. `facts_refresh()` rebuilds the facts of the stale assessments (a DELETE and an INSERT ...
    SELECT, set-based) and forgets them. The report engine calls it before reading, so a report
-   always reflects every committed write; the background worker calls it after an import so
-   that the report does not pay for it.
+   always reflects every committed write; `import_dataset` and the web import (in the worker)
+   call it after an import so that the next report does not pay for it.
 
 `BlockerFact` does the same for the blockers cited on those answers (a few percent of them),
 so that the blockers section does not join every fact.
@@ -133,8 +133,8 @@ def _lock() -> None:
 
 
 def facts_refresh() -> int:
-    """Rebuild the facts of the stale assessments, and bump the version of their campaigns
-    (`FactsVersion`); the number of assessments refreshed.
+    """Rebuild the facts of the stale assessments, and bump the version of the campaigns whose
+    figures may have changed (`FactsVersion`); the number of assessments refreshed.
 
     One query when nothing is stale (the usual case for a report).
     """
@@ -142,32 +142,68 @@ def facts_refresh() -> int:
     if not _fetch(f"SELECT 1 FROM {stale} LIMIT 1", []):
         return 0
     facts, blockers = _table(AnswerFact), _table(BlockerFact)
+    answers, assessments = _table(Answer), _table(Assessment)
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             # Consume exactly the rows this transaction deleted: a row committed meanwhile (a write
             # this refresh may not see) is not deleted, so the next refresh takes it.
             _lock()
-            rows = _fetch(f"DELETE FROM {stale} RETURNING assessment_id, campaign_id", [])
-            ids = sorted({assessment for assessment, _campaign in rows})
-            if len(ids) >= ANALYZE_ABOVE:
+            rows = _fetch(f"DELETE FROM {stale} RETURNING assessment_id, answer_id, campaign_id", [])
+            ids = {assessment for assessment, _a, _c in rows if assessment is not None}
+            answer_ids = sorted({answer for _s, answer, _c in rows if answer is not None})
+            if answer_ids:
+                ids |= {
+                    row[0]
+                    for row in _fetch(
+                        f"SELECT DISTINCT assessment_id FROM {answers} WHERE id = ANY(%s)", [answer_ids]
+                    )
+                }
+            campaigns = {campaign for _s, _a, campaign in rows if campaign is not None}
+            ordered = sorted(ids)
+            if len(ordered) >= ANALYZE_ABOVE:
                 _analyze_sources()
-            if ids:
+            if ordered:
                 for table in (facts, blockers):
-                    _execute(f"DELETE FROM {table} WHERE assessment_id = ANY(%s)", [ids])
-                _execute(_facts_select("asm.id = ANY(%s)", _top_level()), [ids, ids])
-                _execute(_blocker_facts_select("f.assessment_id = ANY(%s)"), [ids])
+                    _execute(f"DELETE FROM {table} WHERE assessment_id = ANY(%s)", [ordered])
+                _execute(_facts_select("asm.id = ANY(%s)", _top_level()), [ordered, ordered])
+                _execute(_blocker_facts_select("f.assessment_id = ANY(%s)"), [ordered])
+                campaigns |= {
+                    row[0]
+                    for row in _fetch(
+                        f"SELECT DISTINCT campaign_id FROM {assessments} "
+                        f"WHERE id = ANY(%s) AND status IN ({REPORTED})",
+                        [ordered],
+                    )
+                }
         else:
-            # SQLite: transactions take the write lock first (settings.py): nothing is written meanwhile.
-            selection = f"IN (SELECT assessment_id FROM {stale})"
-            rows = _fetch(f"SELECT DISTINCT assessment_id, campaign_id FROM {stale}", [])
-            ids = sorted({assessment for assessment, _campaign in rows})
+            # SQLite: transactions take the write lock first (settings.py): nothing is written
+            # meanwhile. The answers' rows are first turned into their assessments' rows.
+            _execute(
+                f"INSERT INTO {stale} (assessment_id) SELECT DISTINCT a.assessment_id FROM {answers} a "
+                f"WHERE a.id IN (SELECT answer_id FROM {stale} WHERE answer_id IS NOT NULL)"
+            )
+            selection = f"IN (SELECT assessment_id FROM {stale} WHERE assessment_id IS NOT NULL)"
+            ordered = [
+                row[0]
+                for row in _fetch(
+                    f"SELECT DISTINCT assessment_id FROM {stale} WHERE assessment_id IS NOT NULL", []
+                )
+            ]
             for table in (facts, blockers):
                 _execute(f"DELETE FROM {table} WHERE assessment_id {selection}")
             _execute(_facts_select(f"asm.id {selection}", _top_level()))
             _execute(_blocker_facts_select(f"f.assessment_id {selection}"))
+            campaigns = {
+                row[0]
+                for row in _fetch(
+                    f"SELECT campaign_id FROM {stale} WHERE campaign_id IS NOT NULL UNION "
+                    f"SELECT campaign_id FROM {assessments} WHERE status IN ({REPORTED}) AND id {selection}",
+                    [],
+                )
+            }
             _execute(f"DELETE FROM {stale}")
-        _bump_versions(sorted({campaign for _assessment, campaign in rows}))
-        return len(ids)
+        _bump_versions(sorted(campaigns))
+        return len(ordered)
 
 
 def _bump_versions(campaign_ids: list[int]) -> None:
@@ -213,9 +249,10 @@ def facts_rebuild() -> int:
 class Trigger:
     """Marks stale the reported assessments a write to `table` may change.
 
-    `select` returns columns `assessment_id` and `campaign_id` FROM `{rows}`: the written rows as `n` (the new
-    rows; the deleted ones for DELETE), and for UPDATE also the old rows as `o` joined on id.
-    `columns` are the columns of `n`/`o` it reads (SQLite builds `n` and `o` from NEW and OLD).
+    `select` returns columns `assessment_id`, `answer_id`, `campaign_id` FROM `{rows}`: the
+    written rows as `n` (the new rows; the deleted ones for DELETE), and for UPDATE also the
+    old rows as `o` joined on id. `columns` are the columns of `n`/`o` it reads (SQLite builds
+    `n` and `o` from NEW and OLD).
     """
 
     table: str
@@ -228,12 +265,17 @@ class Trigger:
         return f"analytics_stale_{self.table.strip(chr(34))}_{self.event.lower()}"
 
 
+# An untyped NULL would be resolved as text by PostgreSQL's DISTINCT.
+NONE = "CAST(NULL AS BIGINT)"
+
+
 def _triggers() -> list[Trigger]:
     answer, assessment, subject = _table(Answer), _table(Assessment), _table(Subject)
     reported = f"asm.status IN ({REPORTED})"
     # For assessments of the campaigns using a referential: `{ref}` is the referential's id.
     by_referential = (
-        f"SELECT asm.id AS assessment_id, asm.campaign_id FROM {{rows}} JOIN {_table(Campaign)} cp "
+        f"SELECT asm.id AS assessment_id, {NONE} AS answer_id, asm.campaign_id FROM {{rows}} "
+        f"JOIN {_table(Campaign)} cp "
         f"ON cp.referential_id = {{ref}} JOIN {assessment} asm ON asm.campaign_id = cp.id WHERE {reported}"
     )
     assessment_changed = (
@@ -247,9 +289,7 @@ def _triggers() -> list[Trigger]:
                 answer,
                 event,
                 ("id", "assessment_id"),
-                f"SELECT n.assessment_id, asm.campaign_id FROM {{rows}} "
-                f"JOIN {assessment} asm ON asm.id = n.assessment_id "
-                f"WHERE {reported}",
+                f"SELECT n.assessment_id, {NONE} AS answer_id, {NONE} AS campaign_id FROM {{rows}}",
             ),
             Trigger(
                 _table(Expectation),
@@ -258,15 +298,13 @@ def _triggers() -> list[Trigger]:
                 by_referential.format(rows="{rows}", ref="n.referential_id"),
             ),
         ]
-        # Rows of an answer: its milestones and its blockers.
+        # Rows of an answer (its milestones and blockers) are recorded by answer: see above.
         triggers += [
             Trigger(
                 _table(model),
                 event,
                 ("id", "answer_id"),
-                f"SELECT a.assessment_id, asm.campaign_id FROM {{rows}} "
-                f"JOIN {answer} a ON a.id = n.answer_id "
-                f"JOIN {assessment} asm ON asm.id = a.assessment_id WHERE {reported}",
+                f"SELECT {NONE} AS assessment_id, n.answer_id, {NONE} AS campaign_id FROM {{rows}}",
             )
             for model in (Milestone, AnswerBlocker)
         ]
@@ -275,28 +313,30 @@ def _triggers() -> list[Trigger]:
             assessment,
             "INSERT",
             ("id", "status", "campaign_id"),
-            f"SELECT n.id AS assessment_id, n.campaign_id FROM {{rows}} WHERE n.status IN ({REPORTED})",
+            f"SELECT n.id AS assessment_id, {NONE} AS answer_id, n.campaign_id FROM {{rows}} "
+            f"WHERE n.status IN ({REPORTED})",
         ),
         Trigger(
             assessment,
             "DELETE",
             ("id", "status", "campaign_id"),
-            f"SELECT n.id AS assessment_id, n.campaign_id FROM {{rows}} WHERE n.status IN ({REPORTED})",
+            f"SELECT n.id AS assessment_id, {NONE} AS answer_id, n.campaign_id FROM {{rows}} "
+            f"WHERE n.status IN ({REPORTED})",
         ),
         Trigger(
             assessment,
             "UPDATE",
             ("id", "status", "subject_id", "campaign_id"),
             # Both campaigns when it moved: the old one loses its figures.
-            f"SELECT n.id AS assessment_id, n.campaign_id FROM {{rows}} WHERE {assessment_changed} "
-            f"UNION ALL SELECT o.id, o.campaign_id FROM {{rows}} "
+            f"SELECT n.id AS assessment_id, {NONE} AS answer_id, n.campaign_id FROM {{rows}} "
+            f"WHERE {assessment_changed} UNION ALL SELECT o.id, {NONE}, o.campaign_id FROM {{rows}} "
             f"WHERE {assessment_changed} AND o.campaign_id <> n.campaign_id",
         ),
         Trigger(
             subject,
             "UPDATE",
             ("id", "status", "kind", "type_or_category", "region", "organisation_id"),
-            f"SELECT asm.id AS assessment_id, asm.campaign_id FROM {{rows}} "
+            f"SELECT asm.id AS assessment_id, {NONE} AS answer_id, asm.campaign_id FROM {{rows}} "
             f"JOIN {assessment} asm ON asm.subject_id = n.id "
             f"WHERE {reported} AND (n.status <> o.status OR n.kind <> o.kind "
             f"OR n.type_or_category <> o.type_or_category OR n.region <> o.region "
@@ -306,7 +346,7 @@ def _triggers() -> list[Trigger]:
             _table(Organisation),
             "UPDATE",
             ("id", "region"),
-            f"SELECT asm.id AS assessment_id, asm.campaign_id FROM {{rows}} "
+            f"SELECT asm.id AS assessment_id, {NONE} AS answer_id, asm.campaign_id FROM {{rows}} "
             f"JOIN {subject} s ON s.organisation_id = n.id "
             f"JOIN {assessment} asm ON asm.subject_id = s.id "
             f"WHERE {reported} AND s.kind = '{SubjectKind.PRODUCT}' AND n.region <> o.region",
@@ -315,7 +355,7 @@ def _triggers() -> list[Trigger]:
             _table(Campaign),
             "UPDATE",
             ("id", "referential_id"),
-            f"SELECT asm.id AS assessment_id, asm.campaign_id FROM {{rows}} "
+            f"SELECT asm.id AS assessment_id, {NONE} AS answer_id, asm.campaign_id FROM {{rows}} "
             f"JOIN {assessment} asm ON asm.campaign_id = n.id "
             f"WHERE {reported} AND n.referential_id <> o.referential_id",
         ),
@@ -352,8 +392,8 @@ def _trigger_sql(trigger: Trigger, vendor: str) -> list[str]:
         select = trigger.select.format(rows=rows)
         return [
             f"CREATE OR REPLACE FUNCTION {trigger.name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"INSERT INTO {stale} (assessment_id, campaign_id) "
-            f"SELECT DISTINCT x.assessment_id, x.campaign_id FROM ({select}) x; "
+            f"INSERT INTO {stale} (assessment_id, answer_id, campaign_id) "
+            f"SELECT DISTINCT x.assessment_id, x.answer_id, x.campaign_id FROM ({select}) x; "
             f"RETURN NULL; END $$",
             f"CREATE TRIGGER {trigger.name} AFTER {trigger.event} ON {trigger.table} {referencing} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {trigger.name}()",
@@ -370,10 +410,10 @@ def _trigger_sql(trigger: Trigger, vendor: str) -> list[str]:
     # Row-level: one trigger run per row, so skip what is already marked (the index makes it cheap).
     return [
         f"CREATE TRIGGER {trigger.name} AFTER {trigger.event} ON {trigger.table} FOR EACH ROW BEGIN "
-        f"INSERT INTO {stale} (assessment_id, campaign_id) "
-        f"SELECT DISTINCT x.assessment_id, x.campaign_id FROM ({select}) x WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {stale} z WHERE z.assessment_id = x.assessment_id "
-        f"AND z.campaign_id = x.campaign_id); END"
+        f"INSERT INTO {stale} (assessment_id, answer_id, campaign_id) "
+        f"SELECT DISTINCT x.assessment_id, x.answer_id, x.campaign_id FROM ({select}) x WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {stale} z WHERE z.assessment_id IS x.assessment_id "
+        f"AND z.answer_id IS x.answer_id AND z.campaign_id IS x.campaign_id); END"
     ]
 
 

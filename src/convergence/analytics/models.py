@@ -131,16 +131,21 @@ class BlockerFact(models.Model):
 
 class StaleAssessment(models.Model):
     """An assessment whose facts must be rebuilt: inserted by database triggers on every write
-    to what the facts derive from, consumed by `facts.facts_refresh()`. Not unique on purpose:
-    on PostgreSQL a refresh consumes exactly the rows it read, so a row committed meanwhile
-    stays for the next refresh (see facts.py)."""
+    to what the facts derive from, consumed by `facts.facts_refresh()`.
 
-    assessment_id = models.BigIntegerField(db_index=True)
-    # The assessment's campaign when the write happened (both, if the assessment moved).
-    campaign_id = models.BigIntegerField(default=0)
+    A row names the assessment, or one of its answers (a milestone's or blocker's trigger only
+    copies the answer id it was given: looking the assessment up there would join the answers
+    table once per statement of a bulk import), and the campaign whose figures changed when the
+    trigger knows it (an assessment leaving the reported statuses, or moving). Not unique on
+    purpose: on PostgreSQL a refresh consumes exactly the rows it read, so a row committed
+    meanwhile stays for the next refresh (see facts.py)."""
+
+    assessment_id = models.BigIntegerField(null=True, db_index=True)
+    answer_id = models.BigIntegerField(null=True, db_index=True)
+    campaign_id = models.BigIntegerField(null=True)
 
     def __str__(self) -> str:
-        return f"assessment {self.assessment_id}"
+        return f"assessment {self.assessment_id} answer {self.answer_id}"
 
 
 class FactsVersion(models.Model):

@@ -22,7 +22,9 @@ class SubjectFilter(django_filters.FilterSet):
         choices=SubjectStatus.choices, label=_("Status"), empty_label=_("All")
     )
     type_or_category = django_filters.ChoiceFilter(label=_("Type or category"), empty_label=_("All"))
-    region = django_filters.ChoiceFilter(choices=region_choices, label=_("Region"), empty_label=_("All regions"))
+    region = django_filters.ChoiceFilter(
+        choices=region_choices, label=_("Region"), empty_label=_("All regions")
+    )
     organisation = django_filters.ModelChoiceFilter(
         queryset=Organisation.objects.none(), label=_("Organisation"), empty_label=_("All organisations")
     )

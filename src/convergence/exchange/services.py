@@ -110,10 +110,7 @@ def dataset_import(
             if importer.failed or dry_run:
                 raise _Rollback
     except _Rollback:
-        return importer.outcome
-    # The report facts of what was imported (analytics/facts.py): now rather than at the next
-    # report, which would otherwise pay for a large import.
-    facts_refresh()
+        pass
     return importer.outcome
 
 
@@ -148,6 +145,10 @@ def dataset_import_file(
     )
     outcome = dataset_import(path=path)
     status = ImportRun.Status.REJECTED if outcome.problems else ImportRun.Status.APPLIED
+    if not outcome.problems:
+        # The report facts of what was imported (analytics/facts.py), here in the background
+        # rather than at the next report, which would otherwise pay for a large import.
+        facts_refresh()
     import_run_record(run=run, outcome=outcome, status=status)
     return outcome, run
 
@@ -308,6 +309,10 @@ def import_run_apply(*, run: ImportRun) -> ImportRun:
             problems=[ImportProblem("file", _("the import failed unexpectedly; nothing was written"))]
         )
     status = ImportRun.Status.REJECTED if outcome.problems else ImportRun.Status.APPLIED
+    if not outcome.problems:
+        # The report facts of what was imported (analytics/facts.py), here in the background
+        # rather than at the next report, which would otherwise pay for a large import.
+        facts_refresh()
     _record_subjects(run, outcome)
     import_run_record(run=run, outcome=outcome, status=status)
     upload_path(run).unlink(missing_ok=True)

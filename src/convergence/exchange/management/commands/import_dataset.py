@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, no_translations
 
+from convergence.analytics.facts import facts_refresh
 from convergence.exchange.services import dataset_import_file
 
 
@@ -33,6 +34,9 @@ class Command(BaseCommand):
                 problems.append(f"file: stopped after {len(outcome.problems)} problems; nothing was imported")
             self._fail(file, problems)
         self.stdout.write(outcome.summary)
+        # The report facts of what was imported (analytics/facts.py): now rather than at the
+        # next report, which would otherwise pay for a large import.
+        facts_refresh()
 
     def _fail(self, file: str, problems: list[str]) -> None:
         for problem in problems:
