@@ -11,12 +11,13 @@ How the facts stay exact, whatever writes the data (services, the importer's COP
 the demo, raw SQL):
 
 1. Database triggers (installed by the analytics migrations, `install_triggers`) record in
-   `StaleAssessment` every reported assessment whose facts a write may change: its answers,
-   milestones, status, subject (kind, status, type, region, organisation), the product's
-   organisation's region, the campaign's referential, the referential's scale, type codes and
-   expected levels. A trigger only inserts ids; it never computes facts, so a bulk import pays
-   one small insert per statement (PostgreSQL, statement-level with transition tables) or per
-   row (SQLite, which has only row-level triggers; duplicates are skipped there).
+   `StaleAssessment` every assessment whose facts a write may change: its answers (and, by
+   answer id, their milestones and blockers), its status, its subject (kind, status, type,
+   region, organisation), the product's organisation's region, the campaign's referential, the
+   referential's scale, type codes and expected levels. A trigger only inserts ids, joining no
+   large table; it never computes facts, so a bulk import pays one small insert per statement
+   (PostgreSQL, statement-level with transition tables) or per row (SQLite, which has only
+   row-level triggers; duplicates are skipped there).
 2. `facts_refresh()` rebuilds the facts of the stale assessments (a DELETE and an INSERT ...
    SELECT, set-based) and forgets them. The report engine calls it before reading, so a report
    always reflects every committed write; `import_dataset` and the web import (in the worker)
