@@ -260,6 +260,8 @@ class Trigger:
     event: str
     columns: tuple[str, ...]
     select: str
+    # The rows name an answer (milestones, blockers), not an assessment.
+    by_answer: bool = False
 
     @property
     def name(self) -> str:
@@ -306,6 +308,7 @@ def _triggers() -> list[Trigger]:
                 event,
                 ("id", "answer_id"),
                 f"SELECT {NONE} AS assessment_id, n.answer_id, {NONE} AS campaign_id FROM {{rows}}",
+                by_answer=True,
             )
             for model in (Milestone, AnswerBlocker)
         ]
@@ -408,13 +411,20 @@ def _trigger_sql(trigger: Trigger, vendor: str) -> list[str]:
     else:
         rows = f"{row('OLD' if trigger.event == 'DELETE' else 'NEW')} n"
     select = trigger.select.format(rows=rows)
-    # Row-level: one trigger run per row, so skip what is already marked (the index makes it cheap).
+    # Row-level: one trigger run per row, so skip what is already marked, along an index (a
+    # condition matching NULLs would scan every row marked so far: quadratic in a bulk load). A
+    # row naming a campaign is kept unless that campaign is marked for the assessment too.
+    if trigger.by_answer:
+        marked = "z.answer_id = x.answer_id"
+    else:
+        marked = (
+            "z.assessment_id = x.assessment_id AND (x.campaign_id IS NULL OR z.campaign_id = x.campaign_id)"
+        )
     return [
         f"CREATE TRIGGER {trigger.name} AFTER {trigger.event} ON {trigger.table} FOR EACH ROW BEGIN "
         f"INSERT INTO {stale} (assessment_id, answer_id, campaign_id) "
-        f"SELECT DISTINCT x.assessment_id, x.answer_id, x.campaign_id FROM ({select}) x WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {stale} z WHERE z.assessment_id IS x.assessment_id "
-        f"AND z.answer_id IS x.answer_id AND z.campaign_id IS x.campaign_id); END"
+        f"SELECT DISTINCT x.assessment_id, x.answer_id, x.campaign_id FROM ({select}) x "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {stale} z WHERE {marked}); END"
     ]
 
 
