@@ -7,6 +7,7 @@ import pytest
 
 from convergence.assessments.models import Campaign
 from convergence.referential.services import referential_import
+from tests.factories import MembershipFactory, OrganisationFactory
 
 REFERENTIAL_YAML = textwrap.dedent(
     """
@@ -43,6 +44,20 @@ REFERENTIAL_YAML = textwrap.dedent(
         expected: {INS: 3, DMP: 3, MSS: 3, SECU: 2}
     """
 )
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    """Uploads, progress files and exports of every exchange test go to its own directory."""
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def grades(db):
+    return MembershipFactory(
+        organisation=OrganisationFactory(code="grades-occ", name="e-santé Occitanie", grades=True)
+    )
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from django.utils import translation
 from convergence.exchange.formats import COLUMNS
 from convergence.exchange.models import ImportRun
 from tests.exchange.test_web_import import csv_file, row
-from tests.factories import MembershipFactory, OrganisationFactory
 
 NBSP = "\u00a0"
 
@@ -55,19 +54,6 @@ EXPECTED = {
         ("6", "status", "unknown status 'gone'; known statuses: active, deploying, technical, retired"),
     },
 }
-
-
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def grades(db):
-    return MembershipFactory(
-        organisation=OrganisationFactory(code="grades-occ", name="e-santé Occitanie", grades=True)
-    )
 
 
 def browser(user, language):

@@ -15,12 +15,6 @@ from convergence.exchange.services import dataset_import
 from tests.factories import MembershipFactory, OrganisationFactory
 
 
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    return tmp_path
-
-
 @pytest.fixture
 def vendor(db):
     return MembershipFactory(organisation=OrganisationFactory(code="acme", name="ACME Santé"))

@@ -17,19 +17,6 @@ from convergence.exchange.problems import stored_problem_cells
 from tests.factories import MembershipFactory, OrganisationFactory, SubjectFactory
 
 
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def grades(db):
-    return MembershipFactory(
-        organisation=OrganisationFactory(code="grades-occ", name="e-santé Occitanie", grades=True)
-    )
-
-
 @pytest.fixture
 def agency(db):
     return MembershipFactory(organisation=OrganisationFactory(code="anS", name="Agence", agency=True))
