@@ -51,15 +51,7 @@ def fact(subject: str, axis: str) -> dict | None:
             assessment_id__in=Assessment.objects.filter(subject__code=subject).values("pk"),
             axis_id__in=Answer.objects.filter(axis__code=axis).values("axis_id"),
         )
-        .values(
-            "region",
-            "type_or_category",
-            "level",
-            "not_applicable",
-            "expected_level",
-            "first_year",
-            "last_year",
-        )
+        .values(*FIELDS)
         .first()
     )
 

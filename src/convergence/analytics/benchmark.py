@@ -19,7 +19,8 @@ from convergence.catalog.models import Subject
 from convergence.organisations.models import Organisation
 from convergence.referential.models import Axis, Expectation, ProductCategory, localized
 
-from .engine import _fetch, _table, rounded
+from .engine import rounded
+from .sql import _fetch, _table
 
 BENCHMARK_MIN_GROUP = 5
 

@@ -17,8 +17,6 @@ from convergence.referential.models import Axis
 from .engine import (
     Progress,
     ReportParams,
-    _fetch,
-    _table,
     answer_groups,
     load_typology,
     report_compute,
@@ -29,6 +27,7 @@ from .engine import (
 )
 from .facts import facts_refresh
 from .models import AnswerFact
+from .sql import _fetch, _table
 
 
 @dataclass(frozen=True)
