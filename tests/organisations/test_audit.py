@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from convergence.organisations.access import SESSION_KEY
 from convergence.organisations.models import AuditEntry
+from convergence.organisations.tenancy import SESSION_KEY
 from convergence.organisations.views import csv_cell
 from tests import factories as f
 

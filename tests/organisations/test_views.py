@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from convergence.organisations.access import SESSION_KEY
 from convergence.organisations.models import Invitation, Membership
+from convergence.organisations.tenancy import SESSION_KEY
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -18,9 +18,9 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from convergence.assessments.models import Campaign
 from convergence.lib.regions import region_label, region_labels
-from convergence.organisations.access import acting_organisation, is_agency
 from convergence.organisations.enums import OrganisationKind
 from convergence.organisations.models import Organisation
+from convergence.organisations.tenancy import acting_organisation, is_agency
 
 from . import services
 from .benchmark import BENCHMARK_MIN_GROUP, benchmark_compute, own_products

@@ -43,7 +43,7 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "the token's user is no longer a member of its organisation"
             )
-        # organisations.access.acting_membership reads this: the token's organisation acts.
+        # organisations.tenancy.acting_membership reads this: the token's organisation acts.
         request._request.acting_membership = membership
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:

@@ -1,6 +1,6 @@
 from rest_framework import permissions
 
-from convergence.organisations.access import acting_organisation
+from convergence.organisations.tenancy import acting_organisation
 
 
 class IsMember(permissions.BasePermission):

@@ -22,13 +22,8 @@ from convergence.assessments import services as assessment_services
 from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign
 from convergence.assessments.validation import AnswerInput, MilestoneInput
 from convergence.catalog import services as catalog_services
-from convergence.organisations.access import (
-    acting_organisation,
-    is_agency,
-    organisations_visible_to,
-    subjects_editable_by,
-    subjects_visible_to,
-)
+from convergence.catalog.selectors import subjects_editable_by, subjects_visible_to
+from convergence.organisations.tenancy import acting_organisation, is_agency, organisations_visible_to
 from convergence.referential.enums import ReferentialStatus
 from convergence.referential.models import Referential
 

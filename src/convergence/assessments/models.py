@@ -94,6 +94,15 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return f"{self.subject} / {self.campaign.code}"
 
+    # Tenancy protocol (see catalog.models.Subject): permissions follow the subject.
+    @property
+    def owning_subject(self) -> Subject:
+        return self.subject
+
+    @property
+    def owning_organisation(self):
+        return self.subject.organisation
+
 
 class Answer(models.Model):
     """The declared level on one axis, or "not applicable" with a reason (never counted as 0).
@@ -127,6 +136,14 @@ class Answer(models.Model):
     def __str__(self) -> str:
         return f"{self.assessment} {self.axis.code}={self.level}"
 
+    @property
+    def owning_subject(self) -> Subject:
+        return self.assessment.subject
+
+    @property
+    def owning_organisation(self):
+        return self.assessment.subject.organisation
+
 
 class AnswerBlocker(models.Model):
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="answer_blockers")
@@ -137,6 +154,14 @@ class AnswerBlocker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.answer_id} {self.category_id}"
+
+    @property
+    def owning_subject(self) -> Subject:
+        return self.answer.owning_subject
+
+    @property
+    def owning_organisation(self):
+        return self.answer.owning_organisation
 
 
 class Milestone(models.Model):
@@ -152,6 +177,14 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} by {self.due_on}"
+
+    @property
+    def owning_subject(self) -> Subject:
+        return self.answer.owning_subject
+
+    @property
+    def owning_organisation(self):
+        return self.answer.owning_organisation
 
 
 def evidence_path(instance: "Evidence", filename: str) -> str:
@@ -176,3 +209,11 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def owning_subject(self) -> Subject:
+        return self.answer.owning_subject
+
+    @property
+    def owning_organisation(self):
+        return self.answer.owning_organisation

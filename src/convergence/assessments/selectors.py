@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from convergence.catalog.enums import SubjectKind
-from convergence.organisations.access import subjects_editable_by, subjects_visible_to
+from convergence.catalog.selectors import subjects_editable_by, subjects_visible_to
 from convergence.organisations.models import Organisation
 from convergence.referential.models import Axis, AxisLevel, BlockerCategory, Expectation
 

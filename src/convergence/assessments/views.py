@@ -27,8 +27,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from convergence.lib.http import AuthenticatedRequest
-from convergence.organisations.access import acting_organisation
 from convergence.organisations.rules import is_agency_analyst
+from convergence.organisations.tenancy import acting_organisation
 
 from . import pdf, selectors, services
 from .charts import CURRENT_STYLE, EXPECTED_STYLE, MILESTONE_STYLE, RadarSeries, radar_svg

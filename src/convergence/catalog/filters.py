@@ -7,8 +7,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from convergence.lib.regions import region_choices
-from convergence.organisations.access import is_agency, organisations_visible_to
 from convergence.organisations.models import Organisation
+from convergence.organisations.tenancy import is_agency, organisations_visible_to
 
 from .enums import SubjectKind, SubjectStatus
 from .models import Subject

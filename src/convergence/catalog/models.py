@@ -42,6 +42,16 @@ class Subject(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.version}".strip()
 
+    # Tenancy protocol (organisations.rules.organisation_of, catalog.rules.subject_of): what a
+    # permission looks at to decide who may act on this object.
+    @property
+    def owning_subject(self) -> "Subject":
+        return self
+
+    @property
+    def owning_organisation(self) -> Organisation:
+        return self.organisation
+
     @property
     def effective_region(self) -> str:
         """The region the subject counts in: its own for a service, its organisation's for a product."""

@@ -1,11 +1,17 @@
-"""Reads on the catalog, always through the acting organisation (see organisations.access)."""
+"""Reads on the catalog, always through the acting organisation (see organisations.tenancy).
+
+The visibility of subjects is decided here, once: web pages, the API, exports and reports call
+`subjects_visible_to` / `get_subject_or_404`.
+"""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.http import Http404
 
-from convergence.organisations.access import get_subject_or_404, subjects_visible_to
+from convergence.organisations.enums import OrganisationKind
 from convergence.organisations.models import Organisation
+from convergence.organisations.tenancy import is_agency
 from convergence.referential.enums import ReferentialStatus
 from convergence.referential.models import ProductCategory, Referential, ServiceType
 
@@ -13,6 +19,9 @@ from .enums import SubjectKind
 from .models import Subject
 
 __all__ = [
+    "subjects_visible_to",
+    "subjects_editable_by",
+    "get_subject_or_404",
     "current_referential",
     "typology_codes",
     "typology_choices",
@@ -20,6 +29,35 @@ __all__ = [
     "subject_get",
     "subject_get_for_edit",
 ]
+
+
+def subjects_visible_to(organisation: Organisation | None) -> QuerySet[Subject]:
+    """Subjects an organisation may read: the agency all; a region (ARS, GRADeS) its own subjects
+    and every service of its region; a vendor its own products."""
+    if organisation is None:
+        return Subject.objects.none()
+    if is_agency(organisation):
+        return Subject.objects.all()
+    condition = Q(organisation=organisation)
+    if organisation.kind in (OrganisationKind.ARS, OrganisationKind.GRADES) and organisation.region:
+        condition |= Q(kind=SubjectKind.SERVICE, region=organisation.region)
+    return Subject.objects.filter(condition)
+
+
+def subjects_editable_by(organisation: Organisation | None) -> QuerySet[Subject]:
+    """Subjects whose declaration and assessments an organisation may change: its own
+    (the agency changes nothing through this path; it reviews)."""
+    if organisation is None:
+        return Subject.objects.none()
+    return Subject.objects.filter(organisation=organisation)
+
+
+def get_subject_or_404(organisation: Organisation | None, pk: int, *, for_edit: bool = False) -> Subject:
+    queryset = subjects_editable_by(organisation) if for_edit else subjects_visible_to(organisation)
+    try:
+        return queryset.select_related("organisation").get(pk=pk)
+    except (Subject.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
 
 
 def current_referential() -> Referential | None:

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from convergence.organisations.access import acting_organisation
+from convergence.organisations.tenancy import acting_organisation
 
 from . import selectors, services
 from .enums import SubjectKind

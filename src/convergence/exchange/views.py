@@ -21,8 +21,8 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from convergence.assessments.enums import CampaignStatus
 from convergence.assessments.models import Campaign
-from convergence.organisations.access import acting_organisation, is_agency
 from convergence.organisations.models import Organisation
+from convergence.organisations.tenancy import acting_organisation, is_agency
 
 from . import exporter, services, tasks
 from .dataset_templates import template_csv, template_xlsx

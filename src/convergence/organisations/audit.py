@@ -47,7 +47,7 @@ def _request_acting_organisation_id() -> int | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    from .access import acting_membership
+    from .tenancy import acting_membership
 
     membership = acting_membership(request)
     return membership.organisation_id if membership else None

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from .enums import ACCOUNT_MANAGER_ROLES, OrganisationKind
 from .models import SecurityEventKind
-from .rules import _memberships
+from .rules import memberships_by_organisation
 from .security import record_security_event
 
 # Paths a user who must set up two-factor authentication can still reach: the account pages
@@ -26,7 +26,7 @@ def requires_mfa(user) -> bool:
     """Agency members and account managers of any organisation must use two-factor authentication."""
     return any(
         kind == OrganisationKind.AGENCY or role in ACCOUNT_MANAGER_ROLES
-        for role, kind in _memberships(user).values()
+        for role, kind in memberships_by_organisation(user).values()
     )
 
 

@@ -1,4 +1,5 @@
-"""Who may do what: the ONE module of permission predicates for the whole project.
+"""Who may do what: the role predicates every app builds its permissions from, and the
+organisations' own permissions.
 
 How to use
 ----------
@@ -10,6 +11,11 @@ Every permission is a `rules` permission, checked with Django's usual API::
     from convergence.organisations.rules import require_perm                 # services
     require_perm(user, "assessments.submit_assessment", assessment)          # raises PermissionDenied
 
+Each app declares its permissions in its own ``rules.py`` (``catalog.rules``,
+``assessments.rules``, ``analytics.rules``, ``referential.rules``, ``exchange.rules``), built from
+the predicates below; ``rules`` autodiscovers them at start-up. Services take the acting user and
+call `require_perm`; views only translate ``PermissionDenied`` / ``Http404``.
+
 Predicates take ``(user, obj)``. The object's *organisation* decides: a user may act on an
 object when their membership **in the object's organisation** has the right role (see
 `organisation_of`). The tenant boundary itself (what the acting organisation may *see*, answering
@@ -18,7 +24,7 @@ check the permission. A permission says *who* may do something; whether the obje
 allows it (e.g. an assessment is still a draft) is the service's business (`assessment_is_editable`
 is offered here for templates).
 
-Permissions, by object:
+Permissions, by object (declared in the app named by the prefix):
 
 =====================================  ===============  =============================================
 permission                             object           who
@@ -111,7 +117,7 @@ def membership_rows(user) -> list[tuple[int, str, str, str]]:
     return rows
 
 
-def _memberships(user) -> dict[int, tuple[str, str]]:
+def memberships_by_organisation(user) -> dict[int, tuple[str, str]]:
     """{organisation id: (role, organisation kind)} for the user's active organisations (cached)."""
     return {org_id: (role, kind) for org_id, role, kind, _name in membership_rows(user)}
 
@@ -121,12 +127,14 @@ def role_in(user, organisation) -> str | None:
     if user is None or not user.is_authenticated or organisation is None:
         return None
     org_id = organisation if isinstance(organisation, int) else organisation.pk
-    entry = _memberships(user).get(org_id)
+    entry = memberships_by_organisation(user).get(org_id)
     return entry[0] if entry else None
 
 
 def organisation_of(obj):
-    """The organisation an object belongs to (None for agency-wide objects: campaigns, referentials)."""
+    """The organisation an object belongs to (None for agency-wide objects: campaigns,
+    referentials). Tenant models say it themselves through an ``owning_organisation`` property,
+    so this module needs no knowledge of the apps above it."""
     from .models import Invitation, Membership, Organisation
 
     if obj is None:
@@ -135,31 +143,9 @@ def organisation_of(obj):
         return obj
     if isinstance(obj, Membership | Invitation):
         return obj.organisation
-    label = obj._meta.label
-    if label == "catalog.Subject":
-        return obj.organisation
-    if label == "assessments.Assessment":
-        return obj.subject.organisation
-    if label == "assessments.Answer":
-        return obj.assessment.subject.organisation
-    if label in ("assessments.Evidence", "assessments.Milestone", "assessments.AnswerBlocker"):
-        return obj.answer.assessment.subject.organisation
+    if hasattr(obj, "owning_organisation"):
+        return obj.owning_organisation
     return getattr(obj, "organisation", None)
-
-
-def subject_of(obj):
-    if obj is None:
-        return None
-    label = obj._meta.label
-    if label == "catalog.Subject":
-        return obj
-    if label == "assessments.Assessment":
-        return obj.subject
-    if label == "assessments.Answer":
-        return obj.assessment.subject
-    if label in ("assessments.Evidence", "assessments.Milestone"):
-        return obj.answer.assessment.subject
-    return None
 
 
 def assignable_roles(user, organisation) -> list[str]:
@@ -188,7 +174,7 @@ def is_agency_member(user) -> bool:
     return (
         user is not None
         and user.is_authenticated
-        and any(kind == OrganisationKind.AGENCY for _, kind in _memberships(user).values())
+        and any(kind == OrganisationKind.AGENCY for _, kind in memberships_by_organisation(user).values())
     )
 
 
@@ -199,7 +185,7 @@ def is_agency_analyst(user) -> bool:
         and user.is_authenticated
         and any(
             kind == OrganisationKind.AGENCY and role in AGENCY_REVIEWER_ROLES
-            for role, kind in _memberships(user).values()
+            for role, kind in memberships_by_organisation(user).values()
         )
     )
 
@@ -224,38 +210,6 @@ def outranks_or_equals(user, membership) -> bool:
     return role is not None and ROLE_RANK.get(role, 0) >= ROLE_RANK.get(membership.role, 0)
 
 
-# --- Predicates on subjects and assessments -----------------------------------------------------
-
-
-@rules.predicate
-def is_regional_reader(user, obj) -> bool:
-    """Member of an ARS or GRADeS of the region of a regional service."""
-    subject = subject_of(obj)
-    if subject is None or subject.kind != "service" or not subject.region:
-        return False
-    from .models import Organisation
-
-    org_ids = list(_memberships(user))
-    return Organisation.objects.filter(
-        pk__in=org_ids, kind__in=[OrganisationKind.ARS, OrganisationKind.GRADES], region=subject.region
-    ).exists()
-
-
-@rules.predicate
-def assessment_is_editable(user, assessment) -> bool:
-    from convergence.assessments.enums import EDITABLE_STATUSES
-
-    return assessment is not None and assessment.status in EDITABLE_STATUSES
-
-
-@rules.predicate
-def referential_is_published(user, referential) -> bool:
-    return referential is not None and referential.is_published
-
-
-can_view_subject = is_member | is_agency_member | is_regional_reader
-can_change_subject = is_declarant_member
-
 # Organisations
 rules.add_perm("organisations.view_organisation", is_member | is_agency_member)
 rules.add_perm("organisations.change_organisation", manages_accounts)
@@ -263,28 +217,6 @@ rules.add_perm("organisations.manage_members", manages_accounts)
 rules.add_perm("organisations.change_membership", manages_accounts & outranks_or_equals & ~is_own_membership)
 rules.add_perm("organisations.remove_membership", is_own_membership | (manages_accounts & outranks_or_equals))
 rules.add_perm("organisations.view_audit_log", manages_accounts | is_agency_member)
-# Catalogue
-rules.add_perm("catalog.view_subject", can_view_subject)
-rules.add_perm("catalog.add_subject", is_declarant_member)
-rules.add_perm("catalog.change_subject", can_change_subject)
-rules.add_perm("catalog.delete_subject", is_declarant_member & manages_accounts)
-# Assessments
-rules.add_perm("assessments.view_assessment", can_view_subject)
-rules.add_perm("assessments.change_assessment", can_change_subject)
-rules.add_perm("assessments.submit_assessment", can_change_subject)
-rules.add_perm("assessments.review_assessment", is_agency_analyst)
-rules.add_perm("assessments.view_evidence", can_view_subject)
-rules.add_perm("assessments.add_evidence", can_change_subject)
-rules.add_perm("assessments.delete_evidence", can_change_subject)
-rules.add_perm("assessments.manage_campaign", is_agency_analyst)
-# Reports
-rules.add_perm("analytics.view_campaign_report", is_agency_member)
-rules.add_perm("analytics.view_organisation_report", is_member | is_agency_member)
-rules.add_perm("analytics.publish_report", is_agency_analyst)
-# Referentials and data exchange
-rules.add_perm("referential.view_referential", referential_is_published | is_agency_member)
-rules.add_perm("referential.change_referential", is_agency_analyst)
-rules.add_perm("exchange.import_dataset", is_agency_analyst)
 
 
 def require_perm(user, perm: str, obj=None) -> None:

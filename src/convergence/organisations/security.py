@@ -41,7 +41,7 @@ def record_security_event(
         user = None
     organisation_id = None
     if request is not None and user is not None and hasattr(request, "session"):
-        from .access import SESSION_KEY
+        from .tenancy import SESSION_KEY
 
         organisation_id = request.session.get(SESSION_KEY)
     if not identifier and user is not None:

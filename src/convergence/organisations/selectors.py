@@ -7,8 +7,8 @@ import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .access import is_agency
 from .models import AuditEntry, Invitation, Membership, Organisation, SecurityEvent
+from .tenancy import is_agency
 
 
 def members_of(organisation: Organisation) -> QuerySet[Membership]:

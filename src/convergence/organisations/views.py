@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import access, selectors, services
+from . import selectors, services, tenancy
 from .enums import ROLES_BY_KIND, Role
 from .forms import (
     AuditFilterForm,
@@ -40,7 +40,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _acting_or_404(request: HttpRequest) -> Organisation:
-    organisation = access.acting_organisation(request)
+    organisation = tenancy.acting_organisation(request)
     if organisation is None:
         raise Http404(_("You are not a member of any organisation."))
     return organisation
@@ -81,7 +81,7 @@ def switch(request: HttpRequest) -> HttpResponse:
         organisation_id = int(request.POST.get("organisation", ""))
     except ValueError:
         raise Http404 from None
-    membership = access.switch_organisation(request, organisation_id)
+    membership = tenancy.switch_organisation(request, organisation_id)
     messages.success(
         request, _("You now act for %(organisation)s.") % {"organisation": membership.organisation}
     )
@@ -137,7 +137,7 @@ def members(request: HttpRequest) -> HttpResponse:
     if search:
         queryset = queryset.filter(user__email__icontains=search)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    own_role = access.acting_membership(request).role  # type: ignore[union-attr]
+    own_role = tenancy.acting_membership(request).role  # type: ignore[union-attr]
     rows = []
     for membership in page.object_list:
         is_self = membership.user_id == request.user.pk
@@ -233,7 +233,7 @@ def membership_remove(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, _("You left %(organisation)s.") % {"organisation": membership.organisation}
             )
-            request.session.pop(access.SESSION_KEY, None)
+            request.session.pop(tenancy.SESSION_KEY, None)
             return redirect("organisations:account")
         messages.success(request, _("%(user)s was removed.") % {"user": membership.user})
     return redirect("organisations:members")
@@ -278,7 +278,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             except ValidationError as error:
                 messages.error(request, _error_text(error))
             else:
-                access.switch_organisation(request, membership.organisation_id)
+                tenancy.switch_organisation(request, membership.organisation_id)
                 messages.success(
                     request, _("Welcome to %(organisation)s.") % {"organisation": membership.organisation}
                 )
@@ -299,7 +299,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 )
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                access.switch_organisation(request, invitation.organisation_id)
+                tenancy.switch_organisation(request, invitation.organisation_id)
                 messages.success(
                     request,
                     _("Your account was created. Welcome to %(organisation)s.")
@@ -324,13 +324,13 @@ def account(request: HttpRequest) -> HttpResponse:
 
     from .middleware import requires_mfa
 
-    memberships = access.memberships_of(_user(request)).order_by("organisation__name")
+    memberships = tenancy.memberships_of(_user(request)).order_by("organisation__name")
     return render(
         request,
         "organisations/account.html",
         {
             "memberships": memberships,
-            "acting": access.acting_membership(request),
+            "acting": tenancy.acting_membership(request),
             "has_totp": Authenticator.objects.filter(
                 user=request.user, type=Authenticator.Type.TOTP
             ).exists(),
@@ -422,7 +422,7 @@ def audit_log_csv(request: HttpRequest) -> StreamingHttpResponse:
 @login_required
 def security_events(request: HttpRequest) -> HttpResponse:
     organisation = _acting_or_404(request)
-    if not access.is_agency(organisation):
+    if not tenancy.is_agency(organisation):
         raise PermissionDenied(_("Only the national agency reads security events."))
     events = selectors.security_events()
     kind = request.GET.get("kind", "")
@@ -441,7 +441,7 @@ def security_events(request: HttpRequest) -> HttpResponse:
 @login_required
 def organisation_list(request: HttpRequest) -> HttpResponse:
     organisation = _acting_or_404(request)
-    if not access.is_agency(organisation):
+    if not tenancy.is_agency(organisation):
         raise PermissionDenied(_("Only the national agency lists every organisation."))
     queryset = Organisation.objects.annotate(member_count=Count("memberships")).order_by("name")
     kind = request.GET.get("kind", "")

@@ -10,8 +10,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from convergence.organisations.access import acting_organisation
 from convergence.organisations.rules import is_agency_member
+from convergence.organisations.tenancy import acting_organisation
 
 
 @dataclass(frozen=True)

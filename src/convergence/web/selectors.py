@@ -8,8 +8,8 @@ from django.db.models import Count, Q
 from convergence.assessments.enums import AssessmentStatus, CampaignStatus
 from convergence.assessments.models import Assessment
 from convergence.assessments.selectors import assessments_editable_by, assessments_visible_to
-from convergence.organisations.access import is_agency
 from convergence.organisations.models import Organisation
+from convergence.organisations.tenancy import is_agency
 
 
 @dataclass(frozen=True)

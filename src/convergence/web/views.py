@@ -1,7 +1,7 @@
 from django.shortcuts import render
 from django.utils import timezone
 
-from convergence.organisations.access import acting_organisation
+from convergence.organisations.tenancy import acting_organisation
 
 from .selectors import awaiting_review_count, open_campaigns_to_do
 

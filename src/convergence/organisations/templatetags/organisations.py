@@ -1,7 +1,7 @@
 from django import template
 
 from convergence.lib.regions import region_label
-from convergence.organisations import access
+from convergence.organisations import tenancy
 from convergence.organisations.rules import membership_rows
 
 register = template.Library()
@@ -20,9 +20,9 @@ def organisation_switcher(context) -> dict:
     if len(organisations) == 1:
         acting_id = organisations[0][0]
     elif organisations:
-        chosen = request.session.get(access.SESSION_KEY) if hasattr(request, "session") else None
+        chosen = request.session.get(tenancy.SESSION_KEY) if hasattr(request, "session") else None
         ids = [org_id for org_id, _ in organisations]
-        # Same choice as access.acting_membership: the session's, else the first by name.
+        # Same choice as tenancy.acting_membership: the session's, else the first by name.
         acting_id = chosen if chosen in ids else ids[0]
     acting_name = next((name for org_id, name in organisations if org_id == acting_id), "")
     return {"organisations": organisations, "acting_id": acting_id, "acting_name": acting_name}

@@ -1,16 +1,15 @@
-"""Who acts, and what they may see: the tenant boundary of every read.
+"""Tenancy: on behalf of which organisation a request acts.
 
 A request acts on behalf of one organisation at a time (the *acting organisation*): the one the
 user chose among their memberships (kept in the session), or the one an API token is scoped to.
-Selectors take that organisation and return only what it may see; `get_*_or_404` helpers do the
-lookup and the check together, answering 404 for another organisation's object.
+This module sits at the bottom of the import graph: it imports only the organisations' models.
+What the acting organisation may *see* is decided by each app's selectors (`catalog.selectors`
+for subjects, `assessments.selectors` for campaigns and assessments, ...), whose `get_…_or_404`
+helpers do the lookup and the check together, answering 404 for another organisation's object.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
-
-from convergence.catalog.enums import SubjectKind
-from convergence.catalog.models import Subject
 
 from .enums import OrganisationKind
 from .models import Membership, Organisation, User
@@ -59,35 +58,6 @@ def switch_organisation(request: HttpRequest, organisation_id: int) -> Membershi
 
 def is_agency(organisation: Organisation | None) -> bool:
     return organisation is not None and organisation.kind == OrganisationKind.AGENCY
-
-
-def subjects_visible_to(organisation: Organisation | None) -> QuerySet[Subject]:
-    """Subjects an organisation may read: the agency all; a region (ARS, GRADeS) its own subjects
-    and every service of its region; a vendor its own products."""
-    if organisation is None:
-        return Subject.objects.none()
-    if is_agency(organisation):
-        return Subject.objects.all()
-    condition = Q(organisation=organisation)
-    if organisation.kind in (OrganisationKind.ARS, OrganisationKind.GRADES) and organisation.region:
-        condition |= Q(kind=SubjectKind.SERVICE, region=organisation.region)
-    return Subject.objects.filter(condition)
-
-
-def subjects_editable_by(organisation: Organisation | None) -> QuerySet[Subject]:
-    """Subjects whose declaration and assessments an organisation may change: its own
-    (the agency changes nothing through this path; it reviews)."""
-    if organisation is None:
-        return Subject.objects.none()
-    return Subject.objects.filter(organisation=organisation)
-
-
-def get_subject_or_404(organisation: Organisation | None, pk: int, *, for_edit: bool = False) -> Subject:
-    queryset = subjects_editable_by(organisation) if for_edit else subjects_visible_to(organisation)
-    try:
-        return queryset.select_related("organisation").get(pk=pk)
-    except (Subject.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
 
 
 def organisations_visible_to(organisation: Organisation | None) -> QuerySet[Organisation]:
