@@ -4,27 +4,30 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm
 
+from convergence.lib.checks import max_length
+
 from .enums import SubjectKind, SubjectStatus
 from .models import Subject
 from .selectors import current_referential, typology_choices
 
 
 class SubjectForm(DsfrBaseForm):
-    """Declaration of a product or a regional service; the service function re-checks everything."""
+    """Declaration of a product or a regional service. Lengths come from the model; the rules
+    are `catalog.checks`, run by the service, whose problems the view shows beside their field."""
 
-    name = forms.CharField(label=_("Name"), max_length=300)
+    name = forms.CharField(label=_("Name"), max_length=max_length(Subject, "name"))
     code = forms.SlugField(
         label=_("Code"),
-        max_length=100,
+        max_length=max_length(Subject, "code"),
         required=False,
         help_text=_("Stable identifier used in files and exports; generated from the name when left empty."),
     )
     type_or_category = forms.ChoiceField(label=_("Type"))
     status = forms.ChoiceField(label=_("Status"), choices=SubjectStatus.choices, initial=SubjectStatus.ACTIVE)
-    version = forms.CharField(label=_("Version"), max_length=100, required=False)
+    version = forms.CharField(label=_("Version"), max_length=max_length(Subject, "version"), required=False)
     product_reference = forms.CharField(
         label=_("Product reference"),
-        max_length=200,
+        max_length=max_length(Subject, "product_reference"),
         required=False,
         help_text=_("Reference of the product in an official listing, if any."),
     )

@@ -12,20 +12,14 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from convergence.organisations.enums import OrganisationKind
+from convergence.lib.checks import raise_if_any
 from convergence.organisations.models import Organisation
 from convergence.referential.models import Referential
 
+from . import checks
 from .enums import SubjectKind, SubjectStatus
 from .models import Subject
 from .selectors import current_referential, typology_codes
-
-# Which kind of subject each kind of organisation declares.
-KIND_BY_ORGANISATION = {
-    OrganisationKind.VENDOR: SubjectKind.PRODUCT,
-    OrganisationKind.ARS: SubjectKind.SERVICE,
-    OrganisationKind.GRADES: SubjectKind.SERVICE,
-}
 
 # Fields a declarant may change after creation (kind and organisation never change).
 EDITABLE_FIELDS = (
@@ -40,28 +34,12 @@ EDITABLE_FIELDS = (
 
 
 def subject_kind_for(organisation: Organisation) -> str | None:
-    return KIND_BY_ORGANISATION.get(organisation.kind)  # type: ignore[call-overload]
+    """The kind of subject the organisation declares (None: the agency declares nothing)."""
+    return checks.subject_kind_for(organisation.kind)
 
 
-def _check_type_or_category(*, kind: str, code: str, referential: Referential | None) -> None:
-    if referential is None:
-        raise ValidationError(
-            {"type_or_category": _("No published referential yet: ask the agency to publish one.")}
-        )
-    known = typology_codes(referential=referential, kind=kind)
-    if code not in known:
-        if kind == SubjectKind.SERVICE:
-            message = _('Unknown service type "%(code)s" in %(referential)s; known types: %(known)s.')
-        else:
-            message = _(
-                'Unknown product category "%(code)s" in %(referential)s; known categories: %(known)s.'
-            )
-        raise ValidationError(
-            {
-                "type_or_category": message
-                % {"code": code, "referential": referential.code, "known": ", ".join(sorted(known))}
-            }
-        )
+def _known_codes(kind: str, referential: Referential | None) -> set[str] | None:
+    return None if referential is None else typology_codes(referential=referential, kind=kind)
 
 
 def _unique_code(base: str) -> str:
@@ -95,13 +73,31 @@ def subject_create(
     """
     kind = subject_kind_for(organisation)
     if kind is None:
-        raise ValidationError(_("Only vendors declare products and only ARS or GRADeS declare services."))
-    _check_type_or_category(kind=kind, code=type_or_category, referential=current_referential())
+        raise ValidationError(str(checks.DECLARES_NOTHING))
     if kind == SubjectKind.SERVICE:
         region = organisation.region
+        version = product_reference = ""
     else:
         region = ""
         version = version.strip()
+    referential = current_referential()
+    raise_if_any(
+        checks.subject_problems(
+            kind=kind,
+            organisation_kind=organisation.kind,
+            name=name,
+            type_or_category=type_or_category,
+            known_codes=_known_codes(kind, referential),
+            referential=referential.code if referential else "",
+            status=status,
+            region=region,
+            organisation_region=organisation.region,
+            organisation=organisation.name,
+            code=code or None,
+            version=version,
+            product_reference=product_reference,
+        )
+    )
     if code:
         if Subject.objects.filter(code=code).exists():
             raise ValidationError({"code": _('The code "%(code)s" is already used.') % {"code": code}})
@@ -133,20 +129,44 @@ def subject_update(*, subject: Subject, **changes: str) -> Subject:
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
     # Lock the row so that two concurrent edits do not interleave their checks.
-    subject = Subject.objects.select_for_update().get(pk=subject.pk)
-    if "type_or_category" in changes and changes["type_or_category"] != subject.type_or_category:
-        _check_type_or_category(
-            kind=subject.kind, code=changes["type_or_category"], referential=current_referential()
+    subject = (
+        Subject.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=subject.pk)
+    )
+    if subject.kind == SubjectKind.SERVICE:
+        changes.pop("product_reference", None)
+        changes.pop("version", None)
+    after = {field: changes.get(field, getattr(subject, field)) for field in EDITABLE_FIELDS}
+    if after["type_or_category"] == subject.type_or_category:
+        # A code of an older edition stays valid on a subject that keeps it.
+        known: set[str] | None = {subject.type_or_category}
+        referential_code = ""
+    else:
+        referential = current_referential()
+        known = _known_codes(subject.kind, referential)
+        referential_code = referential.code if referential else ""
+    raise_if_any(
+        checks.subject_problems(
+            kind=subject.kind,
+            organisation_kind=subject.organisation.kind,
+            name=after["name"],
+            type_or_category=after["type_or_category"],
+            known_codes=known,
+            referential=referential_code,
+            status=after["status"],
+            region=subject.region,
+            organisation_region=subject.organisation.region,
+            organisation=subject.organisation.name,
+            code=after["code"] if "code" in changes else None,
+            version=after["version"],
+            product_reference=after["product_reference"],
         )
+    )
     if (
         "code" in changes
         and changes["code"] != subject.code
         and Subject.objects.filter(code=changes["code"]).exclude(pk=subject.pk).exists()
     ):
         raise ValidationError({"code": _('The code "%(code)s" is already used.') % {"code": changes["code"]}})
-    if subject.kind == SubjectKind.SERVICE:
-        changes.pop("product_reference", None)
-        changes.pop("version", None)
     for field, value in changes.items():
         setattr(subject, field, value.strip() if field in {"name", "version", "product_reference"} else value)
     subject.full_clean()

@@ -1,10 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from convergence.lib.checks import max_length
 from convergence.lib.regions import REGION_CHOICES
 
 from .enums import OrganisationKind, Role
-from .models import AuditAction
+from .models import AuditAction, Organisation
 
 AUDITED_TYPES = [
     ("organisations.organisation", _("Organisation")),
@@ -18,7 +19,7 @@ AUDITED_TYPES = [
 
 
 class OrganisationProfileForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=300)
+    name = forms.CharField(label=_("Name"), max_length=max_length(Organisation, "name"))
     siren = forms.CharField(
         label=_("SIREN"), max_length=11, required=False, help_text=_("9 digits; software vendors only.")
     )
@@ -26,8 +27,12 @@ class OrganisationProfileForm(forms.Form):
 
 class OrganisationCreateForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)
-    code = forms.SlugField(label=_("Code"), max_length=100, help_text=_("Short identifier: a-z, 0-9, '-'."))
-    name = forms.CharField(label=_("Name"), max_length=300)
+    code = forms.SlugField(
+        label=_("Code"),
+        max_length=max_length(Organisation, "code"),
+        help_text=_("Short identifier: a-z, 0-9, '-'."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=max_length(Organisation, "name"))
     region = forms.ChoiceField(label=_("Region"), choices=[("", "—"), *REGION_CHOICES], required=False)
     siren = forms.CharField(label=_("SIREN"), max_length=11, required=False)
     first_manager_email = forms.EmailField(

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from .enums import OrganisationKind
 from .models import AuditEntry, Invitation, Membership, Organisation, SecurityEvent
 from .tenancy import is_agency
+
+
+def existing_organisation_slots(*, exclude_pk: int | None = None) -> set[tuple[str, str]]:
+    """The `(kind, region)` a new or changed organisation competes with, in one query: every
+    agency and the active ARS and GRADeS (see `checks.organisation_uniqueness_problems`)."""
+    competing = Organisation.objects.filter(
+        Q(kind=OrganisationKind.AGENCY)
+        | Q(kind__in=[OrganisationKind.ARS, OrganisationKind.GRADES], is_active=True)
+    )
+    if exclude_pk is not None:
+        competing = competing.exclude(pk=exclude_pk)
+    return set(competing.values_list("kind", "region"))
 
 
 def members_of(organisation: Organisation) -> QuerySet[Membership]:

@@ -18,9 +18,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from convergence.lib.checks import raise_if_any
+
+from .checks import normalise_siren, organisation_problems, organisation_uniqueness_problems
 from .enums import ACCOUNT_MANAGER_ROLES, ROLES_BY_KIND, OrganisationKind, Role
 from .models import Invitation, Membership, Organisation, User
 from .rules import ROLE_RANK, assignable_roles, is_agency_analyst, manages_accounts, role_in
+from .selectors import existing_organisation_slots
 
 INVITATION_TTL = timedelta(days=int(getattr(settings, "INVITATION_TTL_DAYS", 7)))
 
@@ -29,31 +33,15 @@ def _deny(message: str) -> PermissionDenied:
     return PermissionDenied(message)
 
 
-def _check_kind_fields(*, kind: str, region: str, siren: str, exclude_pk: int | None = None) -> None:
-    errors: dict[str, str] = {}
-    if kind == OrganisationKind.VENDOR and not siren:
-        errors["siren"] = _("A software vendor needs its SIREN.")
-    if kind != OrganisationKind.VENDOR and siren:
-        errors["siren"] = _("Only software vendors have a SIREN here.")
-    if kind in (OrganisationKind.ARS, OrganisationKind.GRADES):
-        if not region:
-            errors["region"] = _("An ARS or a GRADeS belongs to one region: choose it.")
-        else:
-            others = Organisation.objects.filter(kind=kind, region=region, is_active=True)
-            if exclude_pk:
-                others = others.exclude(pk=exclude_pk)
-            if others.exists():
-                errors["region"] = _("This region already has an organisation of this kind.")
-    elif region:
-        errors["region"] = _("Only an ARS or a GRADeS has a region.")
-    if kind == OrganisationKind.AGENCY:
-        agencies = Organisation.objects.filter(kind=kind)
-        if exclude_pk:
-            agencies = agencies.exclude(pk=exclude_pk)
-        if agencies.exists():
-            errors["kind"] = _("There is already a national agency.")
-    if errors:
-        raise ValidationError(errors)
+def _check_organisation(
+    *, kind: str, name: str, region: str, siren: str, code: str | None = None, exclude_pk: int | None = None
+) -> None:
+    """The organisation rules (`checks`), the uniqueness ones against the database."""
+    problems = organisation_problems(kind=kind, name=name, region=region, siren=siren, code=code)
+    problems += organisation_uniqueness_problems(
+        kind=kind, region=region, existing=existing_organisation_slots(exclude_pk=exclude_pk)
+    )
+    raise_if_any(problems)
 
 
 @transaction.atomic
@@ -75,8 +63,8 @@ def organisation_create(
     """
     if actor is not None and not is_agency_analyst(actor):
         raise _deny(_("Only the national agency creates organisations."))
-    siren = (siren or "").replace(" ", "")
-    _check_kind_fields(kind=kind, region=region, siren=siren)
+    siren = normalise_siren(siren)
+    _check_organisation(kind=kind, name=name, region=region, siren=siren, code=code)
     organisation = Organisation(code=code, name=name.strip(), kind=kind, region=region, siren=siren)
     organisation.full_clean()
     organisation.save()
@@ -98,9 +86,9 @@ def organisation_update(
     if not manages_accounts(actor, organisation):
         raise _deny(_("Only the organisation's account managers may change its profile."))
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    siren = (siren or "").replace(" ", "")
-    _check_kind_fields(
-        kind=organisation.kind, region=organisation.region, siren=siren, exclude_pk=organisation.pk
+    siren = normalise_siren(siren)
+    _check_organisation(
+        kind=organisation.kind, name=name, region=organisation.region, siren=siren, exclude_pk=organisation.pk
     )
     organisation.name = name.strip()
     organisation.siren = siren
