@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from convergence.assessments import campaigns
+from convergence.assessments import campaigns, selectors
 from convergence.assessments.models import Answer, AnswerBlocker, Assessment
 from convergence.referential.models import AxisLevel
 from tests import factories as f
@@ -119,12 +119,13 @@ def new_campaign(referential, scope="both", code="2025-s2"):
         scope=scope,
         opens_on=datetime.date(2025, 9, 1),
         closes_on=datetime.date(2025, 12, 15),
+        user=None,
     )
 
 
 def test_opening_creates_a_draft_per_active_subject_in_scope(world):
     campaign = new_campaign(world["new"])
-    result = campaigns.campaign_open(campaign=campaign, today=TODAY)
+    result = campaigns.campaign_open(campaign=campaign, user=None, today=TODAY)
     assert result.created == 3
     codes = set(Assessment.objects.filter(campaign=campaign).values_list("subject__code", flat=True))
     assert codes == {"dpi", "lgc", "ror"}  # not the retired one, not the one in deployment
@@ -135,25 +136,25 @@ def test_opening_creates_a_draft_per_active_subject_in_scope(world):
 
 def test_the_scope_limits_the_subjects(world):
     campaign = new_campaign(world["new"], scope="services")
-    assert campaigns.campaign_open(campaign=campaign, today=TODAY).created == 1
+    assert campaigns.campaign_open(campaign=campaign, user=None, today=TODAY).created == 1
 
 
 def test_reopening_is_idempotent_and_adds_only_new_subjects(world):
     campaign = new_campaign(world["new"])
-    campaigns.campaign_open(campaign=campaign, today=TODAY)
+    campaigns.campaign_open(campaign=campaign, user=None, today=TODAY)
     answers = Answer.objects.count()
-    again = campaigns.campaign_open(campaign=campaign, today=TODAY)
+    again = campaigns.campaign_open(campaign=campaign, user=None, today=TODAY)
     assert (again.created, again.existing) == (0, 3)
     assert Answer.objects.count() == answers
     world["subjects"]["deploying"].status = "active"
     world["subjects"]["deploying"].save()
-    assert campaigns.campaign_open(campaign=campaign, today=TODAY).created == 1
+    assert campaigns.campaign_open(campaign=campaign, user=None, today=TODAY).created == 1
     assert Assessment.objects.filter(campaign=campaign).count() == 4
 
 
 def test_the_same_edition_prefills_every_answer_without_recheck(world):
     campaign = new_campaign(world["old"])
-    campaigns.campaign_open(campaign=campaign, today=TODAY)
+    campaigns.campaign_open(campaign=campaign, user=None, today=TODAY)
     draft = Assessment.objects.get(campaign=campaign, subject__code="dpi")
     assert draft.carried_from_id == world["validated"].pk
     answers = {a.axis.code: a for a in draft.answers.select_related("axis")}
@@ -168,7 +169,7 @@ def test_the_same_edition_prefills_every_answer_without_recheck(world):
 
 def test_a_newer_edition_carries_answers_by_axis_code_and_flags_what_changed(world):
     campaign = new_campaign(world["new"])
-    result = campaigns.campaign_open(campaign=campaign, today=TODAY)
+    result = campaigns.campaign_open(campaign=campaign, user=None, today=TODAY)
     draft = Assessment.objects.get(campaign=campaign, subject__code="dpi")
     answers = {a.axis.code: a for a in draft.answers.select_related("axis")}
     # GONE no longer exists; MSS is new (no answer to carry).
@@ -196,7 +197,7 @@ def test_opening_runs_a_fixed_number_of_queries(world, django_assert_max_num_que
         f.AnswerFactory(assessment=validated, axis=world["old"].axes.get(code="INS"), level=2)
     campaign = new_campaign(world["new"])
     with django_assert_max_num_queries(20):
-        result = campaigns.campaign_open(campaign=campaign, today=TODAY)
+        result = campaigns.campaign_open(campaign=campaign, user=None, today=TODAY)
     assert result.created == 43
 
 
@@ -209,18 +210,19 @@ def test_a_campaign_needs_a_published_referential_and_ordered_dates(world):
             referential=draft,
             opens_on=datetime.date(2025, 9, 1),
             closes_on=datetime.date(2025, 1, 1),
+            user=None,
         )
     assert set(caught.value.error_dict) == {"referential", "closes_on"}
 
 
 def test_a_closed_campaign_cannot_be_reopened(world):
     with pytest.raises(ValidationError):
-        campaigns.campaign_open(campaign=world["past"], today=TODAY)
+        campaigns.campaign_open(campaign=world["past"], user=None, today=TODAY)
 
 
 def test_progress_counts_assessments_by_status_in_sql(world, django_assert_num_queries):
     from convergence.assessments.models import Campaign
 
     with django_assert_num_queries(1):
-        past = campaigns.campaign_progress(Campaign.objects.filter(code="2024-s2")).get()
+        past = selectors.campaign_progress(Campaign.objects.filter(code="2024-s2")).get()
     assert (past.assessments_total, past.assessments_validated, past.assessments_returned) == (3, 2, 1)

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from convergence.assessments.models import Campaign
+from convergence.assessments.selectors import campaigns_visible_to
 from convergence.lib.regions import region_choices
 from convergence.referential.models import ProductCategory, ServiceType, localized
 
@@ -24,7 +24,8 @@ SCOPE_CHOICES = [("services", _("Regional services")), ("products", _("Products"
 
 
 def campaign_choices() -> list[tuple[str, str]]:
-    return [(c.code, f"{c.title} ({c.code})") for c in Campaign.objects.order_by("-closes_on", "code")]
+    campaigns = campaigns_visible_to(None)  # what anyone may see: open and closed campaigns
+    return [(c.code, f"{c.title} ({c.code})") for c in campaigns.order_by("-closes_on", "code")]
 
 
 class DashboardFilterForm(forms.Form):

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRefresh
 
-from convergence.assessments.models import Campaign
+from convergence.assessments.selectors import campaigns_visible_to
 from convergence.lib.regions import region_label, region_labels
 from convergence.organisations.enums import OrganisationKind
 from convergence.organisations.models import Organisation
@@ -175,7 +175,8 @@ def benchmark(request: HttpRequest) -> HttpResponse:
     organisation = acting_organisation(request)
     if organisation is None or organisation.kind != OrganisationKind.VENDOR:
         raise PermissionDenied
-    campaigns = list(Campaign.objects.filter(assessments__subject__organisation=organisation).distinct())
+    visible = campaigns_visible_to(organisation)
+    campaigns = list(visible.filter(assessments__subject__organisation=organisation).distinct())
     code = request.GET.get("campaign") or (campaigns[0].code if campaigns else None)
     campaign = next((c for c in campaigns if c.code == code), None)
     if code and campaign is None:

@@ -13,13 +13,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.generics import get_object_or_404
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from convergence.assessments import services as assessment_services
-from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign
+from convergence.assessments.models import Answer, AnswerBlocker, Assessment
+from convergence.assessments.selectors import (
+    assessments_visible_to,
+    campaigns_visible_to,
+    get_assessment_or_404,
+    get_campaign_or_404,
+)
 from convergence.assessments.validation import AnswerInput, MilestoneInput
 from convergence.catalog import services as catalog_services
 from convergence.catalog.selectors import subjects_editable_by, subjects_visible_to
@@ -111,18 +116,16 @@ class SubjectViewSet(
             queryset = subjects_visible_to(organisation)
         return queryset.select_related("organisation").order_by("code")
 
+    # The services check the permissions (catalog.add_subject, catalog.change_subject); their
+    # PermissionDenied is translated by api.exceptions.
     def perform_create(self, serializer):
-        organisation = _org(self.request)
-        if not self.request.user.has_perm("catalog.add_subject", organisation):
-            raise PermissionDenied("only members of a vendor, ARS or GRADeS declare subjects")
-        data = dict(serializer.validated_data)
-        serializer.instance = catalog_services.subject_create(organisation=organisation, **data)
+        serializer.instance = catalog_services.subject_create(
+            actor=self.request.user, organisation=_org(self.request), **dict(serializer.validated_data)
+        )
 
     def perform_update(self, serializer):
-        if not self.request.user.has_perm("catalog.change_subject", serializer.instance):
-            raise PermissionDenied()
         serializer.instance = catalog_services.subject_update(
-            subject=serializer.instance, **dict(serializer.validated_data)
+            actor=self.request.user, subject=serializer.instance, **dict(serializer.validated_data)
         )
 
 
@@ -132,7 +135,18 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
     lookup_value_regex = r"[^/]+"
     filterset_fields = ["status", "scope"]
-    queryset = Campaign.objects.select_related("referential").order_by("-opens_on", "code")
+
+    def get_queryset(self):
+        return (
+            campaigns_visible_to(_org(self.request))
+            .select_related("referential")
+            .order_by("-opens_on", "code")
+        )
+
+    def get_object(self):
+        # One campaign by code, through the one visibility rule: the list's filters (`status`,
+        # `scope`) are not applied, so `report/?scope=services` finds a campaign of scope `both`.
+        return get_campaign_or_404(_org(self.request), self.kwargs[self.lookup_field])
 
     @extend_schema(
         parameters=[
@@ -182,9 +196,8 @@ class AssessmentViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = AssessmentFilter
 
     def get_queryset(self):
-        visible = subjects_visible_to(_org(self.request))
         return (
-            Assessment.objects.filter(subject__in=visible)
+            assessments_visible_to(_org(self.request))
             .select_related("campaign", "subject")
             .prefetch_related(
                 Prefetch(
@@ -206,10 +219,7 @@ class AssessmentViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
     def _editable(self, pk) -> Assessment:
         # Only the organisation's own subjects are writable; anything else is not found.
         _check_id(pk)
-        editable = subjects_editable_by(_org(self.request))
-        return get_object_or_404(
-            Assessment.objects.select_related("campaign__referential", "subject"), pk=pk, subject__in=editable
-        )
+        return get_assessment_or_404(_org(self.request), pk, for_edit=True)
 
     def _conflict(self, error: Exception) -> Response:
         if isinstance(error, assessment_services.AssessmentConflict):
@@ -221,7 +231,11 @@ class AssessmentViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
                 [{"field": p.field or None, "message": p.message} for p in error.problems], 400
             )
         if isinstance(error, assessment_services.AssessmentReadOnly):
-            return errors_response([{"field": None, "message": str(error)}], status.HTTP_409_CONFLICT)
+            # A closed campaign (field "campaign") or a status that is not editable ("status").
+            return errors_response(
+                [{"field": p.field or None, "message": p.message} for p in error.problems],
+                status.HTTP_409_CONFLICT,
+            )
         if isinstance(error, assessment_services.SubmissionIncomplete):
             return errors_response([{"field": "answers", "message": str(error)}], 400)
         return errors_response([{"field": None, "message": str(error)}], 400)

@@ -1,4 +1,9 @@
-"""Campaign pages, for the national agency: prepare, open, follow and close campaigns."""
+"""Campaign pages, for the national agency: prepare, open, follow and close campaigns.
+
+Campaigns are looked up through `selectors.get_campaign_or_404` (the acting organisation's
+visibility); following them needs `assessments.view_campaign_progress`, changing them
+`assessments.manage_campaign`, which the services check (views translate `PermissionDenied`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,11 +21,13 @@ from django.views.decorators.http import require_POST
 from dsfr.forms import DsfrBaseForm
 
 from convergence.catalog.enums import SubjectKind
-from convergence.organisations.rules import is_agency_member
+from convergence.organisations.rules import require_perm
+from convergence.organisations.tenancy import acting_organisation
 from convergence.referential.enums import ReferentialStatus
 from convergence.referential.models import Referential
 
 from . import campaigns as services
+from . import selectors
 from .enums import AssessmentStatus, CampaignScope, CampaignStatus
 from .models import Assessment, Campaign
 
@@ -89,21 +96,23 @@ class CampaignForm(DsfrBaseForm):
         return cleaned
 
 
-def _require_agency(request: HttpRequest) -> None:
-    if not is_agency_member(request.user):
-        raise PermissionDenied(_("Campaigns are managed by the national agency."))
+def _require_follower(request: HttpRequest) -> None:
+    try:
+        require_perm(request.user, "assessments.view_campaign_progress")
+    except PermissionDenied:
+        raise PermissionDenied(_("Campaigns are managed by the national agency.")) from None
 
 
 def _require_manager(request: HttpRequest) -> None:
-    if not request.user.has_perm("assessments.manage_campaign"):
-        raise PermissionDenied(_("Only agency analysts and administrators manage campaigns."))
-
-
-def _get_campaign(pk: int) -> Campaign:
+    # The services check it too; checked first here so a GET of a form is refused as well.
     try:
-        return services.campaign_progress(Campaign.objects.select_related("referential")).get(pk=pk)
-    except Campaign.DoesNotExist:
-        raise Http404 from None
+        require_perm(request.user, "assessments.manage_campaign")
+    except PermissionDenied:
+        raise PermissionDenied(_("Only agency analysts and administrators manage campaigns.")) from None
+
+
+def _get_campaign(request: HttpRequest, pk: int) -> Campaign:
+    return selectors.get_campaign_or_404(acting_organisation(request), pk=pk, with_progress=True)
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -116,10 +125,10 @@ def _apply_errors(form, error: ValidationError) -> None:
 
 @login_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    _require_agency(request)
-    queryset = services.campaign_progress(Campaign.objects.select_related("referential")).order_by(
-        "-opens_on", "code"
-    )
+    _require_follower(request)
+    queryset = selectors.campaign_progress(
+        selectors.campaigns_visible_to(acting_organisation(request)).select_related("referential")
+    ).order_by("-opens_on", "code")
     status = request.GET.get("status", "")
     if status in CampaignStatus.values:
         queryset = queryset.filter(status=status)
@@ -140,8 +149,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_agency(request)
-    campaign = _get_campaign(pk)
+    _require_follower(request)
+    campaign = _get_campaign(request, pk)
     # Progress per kind of subject and status: one GROUP BY.
     by_kind = {
         row["subject__kind"]: row
@@ -182,7 +191,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = services.campaign_create(**form.cleaned_data)
+            campaign = services.campaign_create(**form.cleaned_data, user=request.user)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -196,7 +205,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
-    campaign = _get_campaign(pk)
+    campaign = _get_campaign(request, pk)
     if campaign.status == CampaignStatus.CLOSED:
         messages.error(request, _("A closed campaign can no longer be changed."))
         return redirect("campaigns:detail", pk=campaign.pk)
@@ -207,7 +216,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if form.fields[name].disabled:
                 changes.pop(name, None)
         try:
-            campaign = services.campaign_update(campaign=campaign, **changes)
+            campaign = services.campaign_update(campaign=campaign, user=request.user, **changes)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -220,9 +229,9 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
-    campaign = _get_campaign(pk)
+    campaign = _get_campaign(request, pk)
     try:
-        result = services.campaign_open(campaign=campaign)
+        result = services.campaign_open(campaign=campaign, user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -241,9 +250,9 @@ def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
-    campaign = _get_campaign(pk)
+    campaign = _get_campaign(request, pk)
     try:
-        services.campaign_close(campaign=campaign)
+        services.campaign_close(campaign=campaign, user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from convergence.catalog.enums import SubjectKind, SubjectStatus
 from convergence.catalog.models import Subject
+from convergence.organisations.models import User
+from convergence.organisations.rules import require_perm
 from convergence.referential.enums import ReferentialStatus
 from convergence.referential.models import Axis, AxisLevel, BlockerCategory, Expectation, Referential
 
@@ -36,6 +38,12 @@ class CampaignOpenResult:
     carried_over: int  # of `created`, those prefilled from a validated assessment
     answers: int
     needs_recheck: int
+
+
+def _check_manager(user: User | None) -> None:
+    # Commands and the demo generator run without a user: their callers checked it.
+    if user is not None:
+        require_perm(user, "assessments.manage_campaign")
 
 
 def _check(campaign: Campaign) -> None:
@@ -66,7 +74,9 @@ def campaign_create(
     opens_on: datetime.date,
     closes_on: datetime.date,
     instructions: str = "",
+    user: User | None,
 ) -> Campaign:
+    _check_manager(user)
     campaign = Campaign(
         code=code,
         title=title,
@@ -84,7 +94,8 @@ def campaign_create(
 
 
 @transaction.atomic
-def campaign_update(*, campaign: Campaign, **changes) -> Campaign:
+def campaign_update(*, campaign: Campaign, user: User | None, **changes) -> Campaign:
+    _check_manager(user)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
@@ -237,9 +248,12 @@ def _carry_over(
 
 
 @transaction.atomic
-def campaign_open(*, campaign: Campaign, today: datetime.date | None = None) -> CampaignOpenResult:
+def campaign_open(
+    *, campaign: Campaign, user: User | None, today: datetime.date | None = None
+) -> CampaignOpenResult:
     """Open a campaign: a draft assessment for every active subject in scope, prefilled from its
     last validated assessment. Idempotent: a re-run only adds subjects that have none yet."""
+    _check_manager(user)
     campaign = Campaign.objects.select_for_update().select_related("referential").get(pk=campaign.pk)
     if campaign.status == CampaignStatus.CLOSED:
         raise ValidationError(_("A closed campaign cannot be reopened."))
@@ -284,22 +298,13 @@ def campaign_open(*, campaign: Campaign, today: datetime.date | None = None) -> 
 
 
 @transaction.atomic
-def campaign_close(*, campaign: Campaign) -> Campaign:
-    """Close a campaign: its assessments are frozen as they are (drafts stay drafts, unreported)."""
+def campaign_close(*, campaign: Campaign, user: User | None) -> Campaign:
+    """Close a campaign: its assessments are frozen as they are (drafts stay drafts, unreported;
+    see `checks.CAMPAIGN_STATES` for what the agency may still do)."""
+    _check_manager(user)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != CampaignStatus.OPEN:
         raise ValidationError(_("Only an open campaign can be closed."))
     campaign.status = CampaignStatus.CLOSED
     campaign.save(update_fields=["status", "updated_at"])
     return campaign
-
-
-def campaign_progress(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
-    """Campaigns annotated with their number of assessments per status (one SQL aggregate)."""
-    return campaigns.annotate(
-        assessments_total=Count("assessments"),
-        **{
-            f"assessments_{status}": Count("assessments", filter=Q(assessments__status=status))
-            for status in AssessmentStatus.values
-        },
-    )

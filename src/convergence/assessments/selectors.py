@@ -1,5 +1,9 @@
-"""Reads on assessments, always through the acting organisation (another organisation's
-assessment is a 404), with a number of queries that does not grow with axes or rows."""
+"""Reads on campaigns, assessments and evidence, always through the acting organisation (another
+organisation's assessment is a 404), with a number of queries that does not grow with axes or rows.
+
+The visibility of campaigns is decided here, once (`campaigns_visible_to`): the web pages, the
+API, the exchange pages and the dashboards call it.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +32,58 @@ from django.http import Http404
 from convergence.catalog.enums import SubjectKind
 from convergence.catalog.selectors import subjects_editable_by, subjects_visible_to
 from convergence.organisations.models import Organisation
+from convergence.organisations.tenancy import is_agency
 from convergence.referential.models import Axis, AxisLevel, BlockerCategory, Expectation
 
-from .models import Answer, Assessment, Milestone
+from .enums import AssessmentStatus, CampaignStatus
+from .models import Answer, Assessment, Campaign, Evidence, Milestone
 from .validation import ReferentialContext
+
+# --- Campaigns --------------------------------------------------------------------------------------
+
+# A campaign is announced when it opens: before that it is the agency's work in progress.
+PUBLISHED_CAMPAIGN_STATUSES = (CampaignStatus.OPEN, CampaignStatus.CLOSED)
+
+
+def campaigns_visible_to(organisation: Organisation | None) -> QuerySet[Campaign]:
+    """Campaigns an organisation may see: the agency every one, drafts included; anyone else
+    (any other organisation, and the public pages with `None`) the open and closed ones."""
+    if is_agency(organisation):
+        return Campaign.objects.all()
+    return Campaign.objects.filter(status__in=PUBLISHED_CAMPAIGN_STATUSES)
+
+
+def campaign_progress(campaigns: QuerySet[Campaign]) -> QuerySet[Campaign]:
+    """Campaigns annotated with their number of assessments per status (one SQL aggregate)."""
+    return campaigns.annotate(
+        assessments_total=Count("assessments"),
+        **{
+            f"assessments_{status}": Count("assessments", filter=Q(assessments__status=status))
+            for status in AssessmentStatus.values
+        },
+    )
+
+
+def get_campaign_or_404(
+    organisation: Organisation | None,
+    code: str | None = None,
+    *,
+    pk: Any = None,
+    with_progress: bool = False,
+) -> Campaign:
+    """The campaign of that code (or `pk`) if the organisation may see it, else 404;
+    `with_progress` adds `campaign_progress`'s counts."""
+    queryset = campaigns_visible_to(organisation).select_related("referential")
+    if with_progress:
+        queryset = campaign_progress(queryset)
+    lookup = {"code": code} if pk is None else {"pk": pk}
+    try:
+        return queryset.get(**lookup)
+    except (Campaign.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# --- Assessments ------------------------------------------------------------------------------------
 
 
 def assessments_visible_to(organisation: Organisation | None) -> QuerySet[Assessment]:
@@ -50,6 +102,20 @@ def get_assessment_or_404(
     try:
         return queryset.select_related("campaign__referential", "subject__organisation").get(pk=pk)
     except (Assessment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_evidence_or_404(
+    organisation: Organisation | None, assessment_pk: Any, evidence_pk: Any, *, for_edit: bool = False
+) -> Evidence:
+    """An evidence file of an assessment the organisation may read (or change, `for_edit`),
+    else 404; with its answer's axis and assessment (campaign, subject) loaded."""
+    assessments = assessments_editable_by(organisation) if for_edit else assessments_visible_to(organisation)
+    try:
+        return Evidence.objects.select_related(
+            "answer__axis", "answer__assessment__campaign__referential", "answer__assessment__subject"
+        ).get(pk=evidence_pk, answer__assessment_id=assessment_pk, answer__assessment__in=assessments)
+    except (Evidence.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
 
@@ -104,9 +170,11 @@ def assessment_list(organisation: Organisation | None, *, today: datetime.date) 
 
 
 def review_queue(organisation: Organisation | None, *, today: datetime.date) -> QuerySet[Assessment]:
-    """Everything the organisation may read (the agency: all), for the review queue."""
+    """Every assessment, for the agency's review queue (nothing when acting for another
+    organisation, even for a user who is also an agency analyst)."""
+    queryset = assessments_visible_to(organisation) if is_agency(organisation) else Assessment.objects.none()
     return with_completion(
-        assessments_visible_to(organisation).select_related("campaign", "subject__organisation"), today=today
+        queryset.select_related("campaign", "subject__organisation"), today=today
     ).order_by("-campaign__opens_on", "campaign__code", "submitted_at", "pk")
 
 

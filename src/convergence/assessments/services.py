@@ -2,7 +2,12 @@
 
 Workflow: draft → submitted (by the organisation) → validated, or returned with a reason (by the
 agency) → submitted again. Only draft and returned assessments can be changed by the
-organisation (`EDITABLE_STATUSES`).
+organisation (`EDITABLE_STATUSES`), and only while their campaign is open: a closed campaign is
+frozen (the agency may still validate a submitted assessment). The state rules are the pure
+functions of `checks` (`write_problems`, `missing_axes`), which the bulk importer calls too.
+
+Every service takes the acting user and checks its permission (`assessments.rules`) before
+anything else; `user=None` is for imports and commands, whose callers checked it.
 
 Optimistic concurrency: every write names the `version` of the assessment it was based on.
 The first statement of each write is ``UPDATE assessment SET version = version + 1 WHERE id = ?
@@ -18,7 +23,6 @@ import zipfile
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -28,7 +32,9 @@ from django.utils.translation import gettext as _
 from convergence.organisations.models import User
 from convergence.organisations.rules import require_perm
 
-from .enums import EDITABLE_STATUSES, AssessmentStatus
+from . import checks
+from .checks import Write
+from .enums import AssessmentStatus
 from .models import Answer, AnswerBlocker, Assessment, Evidence, Milestone
 from .validation import AnswerInput, Problem, ReferentialContext, answer_problems
 
@@ -48,11 +54,12 @@ class AssessmentConflict(AssessmentError):
 
 
 class AssessmentReadOnly(AssessmentError):
-    def __init__(self, status: str) -> None:
-        super().__init__(
-            _("This assessment is %(status)s: it can no longer be changed.")
-            % {"status": AssessmentStatus(status).label.lower()}
-        )
+    """The campaign's state or the assessment's status forbids changing its answers
+    (`checks.write_problems`): a closed campaign is frozen, a submitted assessment is read-only."""
+
+    def __init__(self, problems: Sequence[checks.Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(" ".join(problem.message for problem in self.problems))
 
 
 class AnswerInvalid(AssessmentError):
@@ -73,28 +80,59 @@ class SubmissionIncomplete(AssessmentError):
 
 
 class TransitionRefused(AssessmentError):
-    pass
+    """A review decision the state does not allow, or without its reason."""
 
 
 class EvidenceRefused(AssessmentError):
     pass
 
 
-def _claim_version(assessment: Assessment, *, expected_version: int, statuses: Sequence[str]) -> None:
-    """Bump the version if it is still `expected_version` and the status is one of `statuses`;
-    otherwise raise the error that explains why. Must run inside a transaction."""
+def _state_refusal(problems: Sequence[checks.Problem], write: Write) -> AssessmentError:
+    if write in (Write.ANSWER, Write.SUBMIT):
+        return AssessmentReadOnly(problems)
+    return TransitionRefused(" ".join(problem.message for problem in problems))
+
+
+def _check_state(assessment: Assessment, write: Write) -> None:
+    """The state rule on the rows as loaded (the claim below checks them again, locked)."""
+    campaign = assessment.campaign
+    problems = checks.write_problems(
+        campaign_status=campaign.status,
+        assessment_status=assessment.status,
+        write=write,
+        campaign_code=campaign.code,
+    )
+    if problems:
+        raise _state_refusal(problems, write)
+
+
+def _claim_version(assessment: Assessment, *, expected_version: int, write: Write) -> None:
+    """Bump the version if it is still `expected_version` and the assessment's status and its
+    campaign's state still allow the write; otherwise raise the error that explains why. Must run
+    inside a transaction."""
     updated = Assessment.objects.filter(
-        pk=assessment.pk, version=expected_version, status__in=statuses
+        pk=assessment.pk,
+        version=expected_version,
+        status__in=checks.ASSESSMENT_STATUSES[write],
+        campaign__status__in=checks.CAMPAIGN_STATES[write],
     ).update(version=F("version") + 1, updated_at=timezone.now())
     if updated:
         assessment.version = expected_version + 1
         return
-    current = Assessment.objects.filter(pk=assessment.pk).values("version", "status").first()
-    if current is None:
+    current = (
+        Assessment.objects.filter(pk=assessment.pk)
+        .values("version", "status", "campaign__status", "campaign__code")
+        .first()
+    )
+    if current is None or current["version"] != expected_version:
         raise AssessmentConflict
-    if current["version"] != expected_version:
-        raise AssessmentConflict
-    raise AssessmentReadOnly(current["status"])
+    problems = checks.write_problems(
+        campaign_status=current["campaign__status"],
+        assessment_status=current["status"],
+        write=write,
+        campaign_code=current["campaign__code"],
+    )
+    raise _state_refusal(problems, write) if problems else AssessmentConflict
 
 
 def _check(user: User | None, perm: str, obj: object) -> None:
@@ -120,8 +158,7 @@ def answer_save(
     trajectory and the whole set of blockers). Raises AnswerInvalid, AssessmentReadOnly,
     AssessmentConflict."""
     _check(user, "assessments.change_assessment", assessment)
-    if assessment.status not in EDITABLE_STATUSES:
-        raise AssessmentReadOnly(assessment.status)
+    _check_state(assessment, Write.ANSWER)
     context = context or ReferentialContext.from_referential(assessment.campaign.referential)
     subject = assessment.subject
     problems = answer_problems(
@@ -133,7 +170,7 @@ def answer_save(
     )
     if problems:
         raise AnswerInvalid(problems)
-    _claim_version(assessment, expected_version=expected_version, statuses=EDITABLE_STATUSES)
+    _claim_version(assessment, expected_version=expected_version, write=Write.ANSWER)
 
     axis_id = context.axes[answer.axis].id
     saved, _created = Answer.objects.update_or_create(
@@ -244,9 +281,8 @@ def evidence_add(
     context: ReferentialContext | None = None,
 ) -> Evidence:
     """Attach a file to the answer on one axis (created empty if there is none yet)."""
-    _check(user, "assessments.change_assessment", assessment)
-    if assessment.status not in EDITABLE_STATUSES:
-        raise AssessmentReadOnly(assessment.status)
+    _check(user, "assessments.add_evidence", assessment)
+    _check_state(assessment, Write.ANSWER)
     context = context or ReferentialContext.from_referential(assessment.campaign.referential)
     subject = assessment.subject
     if axis_code not in context.applicable_axes(subject.kind, subject.type_or_category):
@@ -264,7 +300,7 @@ def evidence_add(
             )
             % {"name": uploaded.name}
         )
-    _claim_version(assessment, expected_version=expected_version, statuses=EDITABLE_STATUSES)
+    _claim_version(assessment, expected_version=expected_version, write=Write.ANSWER)
     answer, _created = Answer.objects.get_or_create(assessment=assessment, axis_id=context.axes[axis_code].id)
     original_name = (uploaded.name or "evidence").rsplit("/", 1)[-1][:255]
     stem = original_name.rsplit(".", 1)[0][:80] or "evidence"
@@ -284,10 +320,9 @@ def evidence_add(
 @transaction.atomic
 def evidence_delete(*, evidence: Evidence, expected_version: int, user: User | None) -> None:
     assessment = evidence.answer.assessment
-    _check(user, "assessments.change_assessment", assessment)
-    if assessment.status not in EDITABLE_STATUSES:
-        raise AssessmentReadOnly(assessment.status)
-    _claim_version(assessment, expected_version=expected_version, statuses=EDITABLE_STATUSES)
+    _check(user, "assessments.delete_evidence", evidence)
+    _check_state(assessment, Write.ANSWER)
+    _claim_version(assessment, expected_version=expected_version, write=Write.ANSWER)
     stored = evidence.file.name or ""
     storage = evidence.file.storage
     evidence.delete()
@@ -299,7 +334,8 @@ def evidence_delete(*, evidence: Evidence, expected_version: int, user: User | N
 
 
 def assessment_missing_axes(assessment: Assessment, *, context: ReferentialContext) -> list[str]:
-    """Codes of the applicable axes with neither a level nor "not applicable" (one query)."""
+    """Codes of the applicable axes with neither a level nor "not applicable" (one query; the
+    rule itself is `checks.missing_axes`, which the bulk importer calls on its records)."""
     subject = assessment.subject
     applicable = context.applicable_axes(subject.kind, subject.type_or_category)
     answered = set(
@@ -307,7 +343,7 @@ def assessment_missing_axes(assessment: Assessment, *, context: ReferentialConte
             "axis__code", flat=True
         )
     )
-    return [code for code in applicable if code not in answered]
+    return checks.missing_axes(applicable, answered)
 
 
 def _save_transition(assessment: Assessment, **changes: object) -> Assessment:
@@ -328,19 +364,13 @@ def assessment_submit(
 ) -> Assessment:
     """Submit a draft, or resubmit a returned assessment. Every applicable axis must be answered."""
     _check(user, "assessments.submit_assessment", assessment)
-    if assessment.status not in EDITABLE_STATUSES:
-        raise AssessmentReadOnly(assessment.status)
+    _check_state(assessment, Write.SUBMIT)
     context = context or ReferentialContext.from_referential(assessment.campaign.referential)
     missing = assessment_missing_axes(assessment, context=context)
     if missing:
         raise SubmissionIncomplete(missing)
-    _claim_version(assessment, expected_version=expected_version, statuses=EDITABLE_STATUSES)
+    _claim_version(assessment, expected_version=expected_version, write=Write.SUBMIT)
     return _save_transition(assessment, status=AssessmentStatus.SUBMITTED, submitted_at=timezone.now())
-
-
-def _check_reviewer(user: User | None, assessment: Assessment) -> None:
-    if user is not None and not user.has_perm("assessments.review_assessment", assessment):
-        raise PermissionDenied("assessments.review_assessment")
 
 
 @transaction.atomic
@@ -348,15 +378,14 @@ def assessment_return(
     *, assessment: Assessment, reason: str, expected_version: int, user: User | None
 ) -> Assessment:
     """The agency sends a submitted assessment back for correction; the reason is required."""
-    _check_reviewer(user, assessment)
+    _check(user, "assessments.review_assessment", assessment)
+    _check_state(assessment, Write.RETURN)
     reason = (reason or "").strip()
     if not reason:
         raise TransitionRefused(
             _("Give the reason for returning the assessment: the organisation will read it.")
         )
-    if assessment.status != AssessmentStatus.SUBMITTED:
-        raise TransitionRefused(_("Only a submitted assessment can be returned."))
-    _claim_version(assessment, expected_version=expected_version, statuses=[AssessmentStatus.SUBMITTED])
+    _claim_version(assessment, expected_version=expected_version, write=Write.RETURN)
     return _save_transition(
         assessment,
         status=AssessmentStatus.RETURNED,
@@ -369,10 +398,9 @@ def assessment_return(
 @transaction.atomic
 def assessment_validate(*, assessment: Assessment, expected_version: int, user: User | None) -> Assessment:
     """The agency accepts a submitted assessment."""
-    _check_reviewer(user, assessment)
-    if assessment.status != AssessmentStatus.SUBMITTED:
-        raise TransitionRefused(_("Only a submitted assessment can be validated."))
-    _claim_version(assessment, expected_version=expected_version, statuses=[AssessmentStatus.SUBMITTED])
+    _check(user, "assessments.review_assessment", assessment)
+    _check_state(assessment, Write.VALIDATE)
+    _claim_version(assessment, expected_version=expected_version, write=Write.VALIDATE)
     return _save_transition(
         assessment, status=AssessmentStatus.VALIDATED, reviewed_at=timezone.now(), reviewed_by=user
     )

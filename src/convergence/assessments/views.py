@@ -1,9 +1,10 @@
 """Questionnaire, fiche (HTML and PDF), list of my assessments, agency review.
 
-Every view looks the assessment up through `selectors.get_assessment_or_404` with the acting
-organisation: another organisation's assessment answers 404, for reads and writes alike.
-Writes call the services, which check permissions, status and the version the page was
-based on (optimistic concurrency).
+Every view looks the assessment (and its evidence) up through `selectors` with the acting
+organisation: another organisation's assessment answers 404, for reads and writes alike. Reads
+then check the `assessments.view_*` permission; writes call the services, which check the
+permission, the campaign's state and the assessment's status (`checks`) and the version the page
+was based on (optimistic concurrency). Views only translate `PermissionDenied` and `Http404`.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from convergence.lib.http import AuthenticatedRequest
-from convergence.organisations.rules import is_agency_analyst
-from convergence.organisations.tenancy import acting_organisation
+from convergence.organisations.rules import require_perm
+from convergence.organisations.tenancy import acting_organisation, is_agency
 
-from . import pdf, selectors, services
+from . import checks, pdf, selectors, services
 from .charts import CURRENT_STYLE, EXPECTED_STYLE, MILESTONE_STYLE, RadarSeries, radar_svg
-from .enums import EDITABLE_STATUSES, AssessmentStatus
+from .enums import AssessmentStatus
 from .forms import (
     AssessmentFilterForm,
     ReturnForm,
@@ -42,7 +43,7 @@ from .forms import (
     problems_by_field,
     version_from,
 )
-from .models import Campaign, Evidence
+from .models import Assessment, Evidence
 from .validation import ReferentialContext
 
 PAGE_SIZE = 25
@@ -54,12 +55,22 @@ def _today() -> datetime.date:
 
 
 def _can_edit(request: AuthenticatedRequest, assessment) -> bool:
-    return assessment.status in EDITABLE_STATUSES and request.user.has_perm(
-        "assessments.change_assessment", assessment
+    """The page offers the forms when the services would accept an answer (same rules)."""
+    state_allows = not checks.write_problems(
+        campaign_status=assessment.campaign.status,
+        assessment_status=assessment.status,
+        write=checks.Write.ANSWER,
     )
+    return state_allows and request.user.has_perm("assessments.change_assessment", assessment)
 
 
-def _editable_or_404(request: AuthenticatedRequest, pk: int):
+def _visible_or_404(request: AuthenticatedRequest, pk: int) -> Assessment:
+    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    require_perm(request.user, "assessments.view_assessment", assessment)
+    return assessment
+
+
+def _editable_or_404(request: AuthenticatedRequest, pk: int) -> Assessment:
     return selectors.get_assessment_or_404(acting_organisation(request), pk, for_edit=True)
 
 
@@ -85,7 +96,7 @@ def _questionnaire_context(
 @login_required
 @require_GET
 def questionnaire(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    assessment = _visible_or_404(request, pk)
     loaded = selectors.questionnaire_load(assessment, today=_today())
     return render(
         request, "assessments/questionnaire.html", _questionnaire_context(request, assessment, loaded)
@@ -253,20 +264,11 @@ def _evidence_add(request: AuthenticatedRequest, pk: int, code: str) -> HttpResp
     return redirect(anchor)
 
 
-def _evidence_or_404(assessment, evidence_pk: int) -> Evidence:
-    try:
-        return Evidence.objects.select_related("answer__axis", "answer__assessment").get(
-            pk=evidence_pk, answer__assessment=assessment
-        )
-    except Evidence.DoesNotExist:
-        raise Http404 from None
-
-
 @login_required
 @require_GET
 def evidence_download(request: AuthenticatedRequest, pk: int, evidence_pk: int) -> FileResponse:
-    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
-    evidence = _evidence_or_404(assessment, evidence_pk)
+    evidence = selectors.get_evidence_or_404(acting_organisation(request), pk, evidence_pk)
+    require_perm(request.user, "assessments.view_evidence", evidence)
     response = FileResponse(
         evidence.file.open("rb"),
         as_attachment=True,
@@ -280,8 +282,10 @@ def evidence_download(request: AuthenticatedRequest, pk: int, evidence_pk: int) 
 @login_required
 @require_POST
 def evidence_delete(request: AuthenticatedRequest, pk: int, evidence_pk: int) -> HttpResponse:
-    assessment = _editable_or_404(request, pk)
-    evidence = _evidence_or_404(assessment, evidence_pk)
+    evidence: Evidence = selectors.get_evidence_or_404(
+        acting_organisation(request), pk, evidence_pk, for_edit=True
+    )
+    assessment = evidence.answer.assessment
     code = evidence.answer.axis.code
     anchor = reverse("assessments:questionnaire", args=[assessment.pk]) + f"#axis-{code}"
     try:
@@ -387,14 +391,14 @@ def _next_level(item) -> int | None:
 @login_required
 @require_GET
 def fiche(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    assessment = _visible_or_404(request, pk)
     return render(request, "assessments/fiche.html", _fiche_context(assessment))
 
 
 @login_required
 @require_GET
 def fiche_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
+    assessment = _visible_or_404(request, pk)
     html = render_to_string("assessments/fiche_pdf.html", _fiche_context(assessment), request=request)
     document = pdf.html_to_pdf(html, base_url=request.build_absolute_uri("/"))
     response = HttpResponse(document, content_type="application/pdf")
@@ -421,9 +425,11 @@ def _querystring_without_page(request: AuthenticatedRequest) -> str:
 def assessment_list(request: AuthenticatedRequest) -> HttpResponse:
     organisation = acting_organisation(request)
     queryset = selectors.assessment_list(organisation, today=_today())
-    campaigns = Campaign.objects.filter(
-        assessments__in=selectors.assessments_editable_by(organisation)
-    ).distinct()
+    campaigns = (
+        selectors.campaigns_visible_to(organisation)
+        .filter(assessments__in=selectors.assessments_editable_by(organisation))
+        .distinct()
+    )
     form = AssessmentFilterForm(request.GET or None, campaigns=campaigns)
     if form.is_valid():
         data = form.cleaned_data
@@ -440,19 +446,23 @@ def assessment_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _require_reviewer(request: AuthenticatedRequest) -> None:
-    organisation = acting_organisation(request)
-    if organisation is None or not organisation.is_agency or not is_agency_analyst(request.user):
-        raise PermissionDenied
+def _require_review_permission(request: AuthenticatedRequest, assessment: Assessment | None = None) -> None:
+    """`assessments.review_assessment`, used while acting for the agency: an analyst who is also
+    a vendor's member does not review while acting for the vendor."""
+    require_perm(request.user, "assessments.review_assessment", assessment)
+    if not is_agency(acting_organisation(request)):
+        raise PermissionDenied("assessments.review_assessment")
 
 
 @login_required
 @require_GET
 def review_queue(request: AuthenticatedRequest) -> HttpResponse:
-    _require_reviewer(request)
+    _require_review_permission(request)
     today = _today()
-    queryset = selectors.review_queue(acting_organisation(request), today=today)
-    form = ReviewFilterForm(request.GET or None, campaigns=Campaign.objects.all())
+    organisation = acting_organisation(request)
+    queryset = selectors.review_queue(organisation, today=today)
+    campaigns = selectors.campaigns_visible_to(organisation)
+    form = ReviewFilterForm(request.GET or None, campaigns=campaigns)
     status = AssessmentStatus.SUBMITTED
     if form.is_valid():
         data = form.cleaned_data
@@ -468,9 +478,7 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
         if data["late"]:
             queryset = queryset.filter(has_late=True)  # type: ignore[misc]  # annotated by with_completion
     elif not request.GET:
-        form = ReviewFilterForm(
-            initial={"status": AssessmentStatus.SUBMITTED}, campaigns=Campaign.objects.all()
-        )
+        form = ReviewFilterForm(initial={"status": AssessmentStatus.SUBMITTED}, campaigns=campaigns)
     if status:
         queryset = queryset.filter(status=status)
     return render(
@@ -484,7 +492,7 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
-    _require_reviewer(request)
+    _require_review_permission(request, assessment)
     return render(
         request,
         "assessments/review.html",
@@ -518,7 +526,7 @@ def _review_context(assessment, return_form: ReturnForm) -> dict[str, Any]:
 @require_POST
 def validate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
-    _require_reviewer(request)
+    _require_review_permission(request, assessment)
     version = version_from(request.POST)
     try:
         if version is None:
@@ -535,7 +543,7 @@ def validate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def return_for_correction(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     assessment = selectors.get_assessment_or_404(acting_organisation(request), pk)
-    _require_reviewer(request)
+    _require_review_permission(request, assessment)
     form = ReturnForm(request.POST)
     if form.is_valid():
         try:

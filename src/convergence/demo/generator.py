@@ -494,7 +494,7 @@ class _Generator:
             ),
         )
         # The real opening path: drafts for every active subject, carried over from 2025-S2.
-        campaign_open(campaign=campaign, today=campaign.opens_on)
+        campaign_open(campaign=campaign, user=None, today=campaign.opens_on)
         typology = _Typology(referential)
         drafts = list(
             Assessment.objects.filter(campaign=campaign).select_related("subject").order_by("subject__code")

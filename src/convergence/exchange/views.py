@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from convergence.assessments.enums import CampaignStatus
 from convergence.assessments.models import Campaign
+from convergence.assessments.selectors import campaigns_visible_to
 from convergence.organisations.models import Organisation
 from convergence.organisations.tenancy import acting_organisation, is_agency
 
@@ -70,20 +71,12 @@ def _run_or_404(request: HttpRequest, token: str) -> ImportRun:
 
 
 def _template_campaigns(organisation: Organisation) -> QuerySet[Campaign]:
-    if is_agency(organisation):
-        return Campaign.objects.select_related("referential").order_by("-opens_on", "code")
-    return (
-        Campaign.objects.filter(status=CampaignStatus.OPEN)
-        .select_related("referential")
-        .order_by("-opens_on")
-    )
+    campaigns = campaigns_visible_to(organisation).select_related("referential").order_by("-opens_on", "code")
+    return campaigns if is_agency(organisation) else campaigns.filter(status=CampaignStatus.OPEN)
 
 
 def _export_campaigns(organisation: Organisation) -> QuerySet[Campaign]:
-    queryset = Campaign.objects.select_related("referential").order_by("-opens_on", "code")
-    if is_agency(organisation):
-        return queryset
-    return queryset.exclude(status=CampaignStatus.DRAFT)
+    return campaigns_visible_to(organisation).select_related("referential").order_by("-opens_on", "code")
 
 
 @login_required
