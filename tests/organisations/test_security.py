@@ -1,9 +1,10 @@
 """Login protection: lockout, two-factor requirement and login, session inactivity, headers, events."""
 
+import datetime
 import re
-import time
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from convergence.organisations.models import SecurityEvent
@@ -102,15 +103,16 @@ def test_login_with_totp_asks_for_the_code_and_records_a_wrong_one(client, mfa_r
 
 
 def test_a_session_expires_after_inactivity_and_activity_extends_it(client, settings, vendor):
-    settings.SESSION_COOKIE_AGE = 2
+    settings.SESSION_COOKIE_AGE = 30 * 60
     user = f.MembershipFactory(organisation=vendor, role="salarie").user
-    client.force_login(user)
-    profile = reverse("organisations:profile")
-    for _ in range(3):  # 3 × 1.2 s > 2 s in total, but never 2 s without a request
-        time.sleep(1.2)
-        assert client.get(profile).status_code == 200
-    time.sleep(2.5)
-    response = client.get(profile)
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC), tick=False) as clock:
+        client.force_login(user)
+        profile = reverse("organisations:profile")
+        for _ in range(3):  # 3 × 20 min > 30 min in total, but never 30 min without a request
+            clock.shift(datetime.timedelta(minutes=20))
+            assert client.get(profile).status_code == 200
+        clock.shift(datetime.timedelta(minutes=31))
+        response = client.get(profile)
     assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
 
 
