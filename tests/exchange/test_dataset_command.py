@@ -60,6 +60,8 @@ DATASET = {
                     "comment": "=SUM(A1)",
                 },
                 {"axis": "DMP", "level": None, "not_applicable_reason": "no patient data"},
+                # Submitted: every axis that applies to a ROR is answered (INS, DMP, MSS).
+                {"axis": "MSS", "level": 3},
             ],
         },
         {"subject": "acme-dpi", "status": "draft", "answers": [{"axis": "INS", "level": 1}]},
@@ -121,10 +123,10 @@ def test_a_json_dataset_creates_the_campaign_and_imports_idempotently(referentia
     path = write(tmp_path, "data.json", json.dumps(DATASET))
     code, out, err = run("import_dataset", path)
     assert (code, err) == (0, "")
-    assert out.strip() == "created 10, updated 0, unchanged 0"
+    assert out.strip() == "created 11, updated 0, unchanged 0"
     first = snapshot()
     code, out, _ = run("import_dataset", path)
-    assert out.strip() == "created 0, updated 0, unchanged 10"
+    assert out.strip() == "created 0, updated 0, unchanged 11"
     assert snapshot() == first
     assert Answer.objects.get(axis__code="DMP").not_applicable
 
@@ -186,11 +188,12 @@ def test_formula_cells_are_escaped_on_export_and_restored_on_import(referential,
     assert Answer.objects.get(axis__code="INS", assessment__subject__code="occ-ror").comment == "=SUM(A1)"
 
 
-def csv_text(rows, separator=","):
-    lines = [separator.join(COLUMNS)] + [separator.join(row) for row in rows]
+def csv_text(rows, separator=",", columns=COLUMNS):
+    lines = [separator.join(columns)] + [separator.join(row) for row in rows]
     return "\n".join(lines) + "\n"
 
 
+SIREN = "732829320"  # the optional `siren` column: a row creating a vendor gives its SIREN
 ROW = [
     "2020-S2",
     "acme",
@@ -214,9 +217,8 @@ ROW = [
 
 @pytest.mark.django_db
 def test_a_csv_with_semicolons_and_a_bom_imports(campaign, tmp_path):
-    path = write(
-        tmp_path, "data.csv", "\ufeff" + csv_text([ROW, [*ROW[:11], "DMP", "NA", "", "", "", "raison"]], ";")
-    )
+    rows = [[*ROW, SIREN], [*ROW[:11], "DMP", "NA", "", "", "", "raison", SIREN]]
+    path = write(tmp_path, "data.csv", "\ufeff" + csv_text(rows, ";", [*COLUMNS, "siren"]))
     code, out, err = run("import_dataset", path)
     assert code == 0, err
     assert out.strip() == "created 5, updated 0, unchanged 0"

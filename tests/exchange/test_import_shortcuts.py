@@ -11,11 +11,11 @@ from convergence.exchange.services import dataset_import
 def write(path, rows):
     with path.open("w", newline="", encoding="utf-8") as target:
         writer = csv.writer(target)
-        writer.writerow(COLUMNS)
+        writer.writerow([*COLUMNS, "siren"])
         for subject, axis, level, comment in rows:
             writer.writerow(
                 ["2020-S2", "acme", "ACME", "vendor", "", subject, "product", f"Produit {subject}", "dpi"]
-                + ["active", "draft", axis, level, "", "", "", comment]
+                + ["active", "draft", axis, level, "", "", "", comment, "732829320"]
             )
     return path
 

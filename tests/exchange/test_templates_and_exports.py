@@ -93,12 +93,12 @@ def test_a_template_for_an_unknown_campaign_is_a_404(client, vendor, campaign):
 
 
 def _two_vendors_with_data(campaign, tmp_path):
-    rows = [COLUMNS]
-    for org in ("acme", "other"):
+    rows = [[*COLUMNS, "siren"]]
+    for org, siren in (("acme", "732829320"), ("other", "100000009")):
         for axis, level in (("INS", "2"), ("DMP", "1")):
             rows.append(
                 [campaign.code, org, f"Org {org}", "vendor", "", f"{org}-dpi", "product", f"DPI {org}", "dpi"]
-                + ["active", "draft", axis, level, "", "", "", "secret" if org == "other" else ""]
+                + ["active", "draft", axis, level, "", "", "", "secret" if org == "other" else "", siren]
             )
     path = tmp_path / "seed.csv"
     with path.open("w", newline="", encoding="utf-8") as target:

@@ -22,10 +22,10 @@ from django.db.models import QuerySet
 from convergence.assessments.models import Answer, AnswerBlocker, Assessment, Campaign, Milestone
 from convergence.catalog.enums import SubjectKind
 from convergence.catalog.models import Subject
+from convergence.lib.db import where_in
 from convergence.organisations.models import Organisation
 
-from .formats import COLUMNS, JSON_FORMAT, escape_cell
-from .importer import where_in
+from .formats import EXPORT_COLUMNS, JSON_FORMAT, escape_cell
 
 CHUNK = 2000
 
@@ -76,6 +76,7 @@ def _answer_chunks(campaign: Campaign, organisation: Organisation | None) -> Ite
                 "subject__organisation__name",
                 "subject__organisation__kind",
                 "subject__organisation__region",
+                "subject__organisation__siren",
             )
         )
         answers: dict[int, list[dict[str, Any]]] = {}
@@ -211,7 +212,8 @@ def iter_json(campaign: Campaign, organisation: Organisation | None = None) -> I
 
 
 def iter_rows(campaign: Campaign, organisation: Organisation | None = None) -> Iterator[list[str]]:
-    """Section 4 rows (without the header). Text cells are escaped against formula injection.
+    """Section 4 rows (without the header), then our optional `siren` column (the vendor's
+    SIREN, `EXPORT_COLUMNS`). Text cells are escaped against formula injection.
 
     An answer in progress (no level, not "not applicable") has no place in the flat format
     (an empty level means not applicable there) and is left out.
@@ -251,6 +253,7 @@ def iter_rows(campaign: Campaign, organisation: Organisation | None = None) -> I
                     first[1].isoformat() if first else "",
                     ";".join(answer["blockers"]),
                     escape_cell(comment),
+                    assessment["subject__organisation__siren"] or "",
                 ]
 
 
@@ -261,7 +264,7 @@ class _Echo:
 
 def iter_csv(campaign: Campaign, organisation: Organisation | None = None) -> Iterator[str]:
     writer = csv.writer(_Echo(), lineterminator="\r\n")
-    yield "\ufeff" + writer.writerow(COLUMNS)  # the BOM makes spreadsheet programs read UTF-8
+    yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)  # the BOM makes spreadsheet programs read UTF-8
     for row in iter_rows(campaign, organisation):
         yield writer.writerow(row)
 
@@ -282,7 +285,7 @@ def write_xlsx(
     )
     sheet = workbook.add_worksheet("dataset")
     bold = workbook.add_format({"bold": True})
-    for column, name in enumerate(COLUMNS):
+    for column, name in enumerate(EXPORT_COLUMNS):
         sheet.write_string(0, column, name, bold)
     for row_index, row in enumerate(iter_rows(campaign, organisation), start=1):
         for column, value in enumerate(row):

@@ -49,6 +49,11 @@ COLUMNS = [
     "blockers",
     "comment",
 ]
+# Columns a flat file may add (documented in docs/exchange.md; the contract allows added optional
+# columns): `siren`, the SIREN of a vendor the row creates or updates (empty: left as stored).
+OPTIONAL_COLUMNS = ["siren"]
+# What the export writes: the contract's columns, then the optional ones.
+EXPORT_COLUMNS = [*COLUMNS, *OPTIONAL_COLUMNS]
 MAX_JSON_DEPTH = 32  # the format nests 6 deep; anything deeper is a mistake or an attack
 MAX_CELL_CHARS = 20_000
 # A spreadsheet formula starts with one of these; a cell that does is written with a leading
@@ -229,8 +234,8 @@ def _header_and_separator(first_line: str) -> tuple[list[str], str]:
 def check_header(names: list[str]) -> dict[str, int]:
     problems = []
     missing = [name for name in COLUMNS if name not in names]
-    unknown = [name for name in names if name not in COLUMNS]
-    duplicated = sorted({name for name in names if names.count(name) > 1 and name in COLUMNS})
+    unknown = [name for name in names if name not in EXPORT_COLUMNS]
+    duplicated = sorted({name for name in names if names.count(name) > 1 and name in EXPORT_COLUMNS})
     if missing:
         problems.append(
             ImportProblem("row 1", Message(_("missing columns: %(columns)s"), columns=", ".join(missing)))
@@ -254,7 +259,7 @@ def check_header(names: list[str]) -> dict[str, int]:
         )
     if problems:
         raise DatasetFileError(problems)
-    return {name: names.index(name) for name in COLUMNS}
+    return {name: names.index(name) for name in EXPORT_COLUMNS if name in names}
 
 
 Row = tuple[int, dict[str, str]]
@@ -283,7 +288,10 @@ def iter_csv(path: Path) -> Iterator[Row]:
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue  # blank line
                 if len(cells) != width:
-                    yield row_number, {"__cells__": str(len(cells)), "__separator__": separator}
+                    yield (
+                        row_number,
+                        {"__cells__": str(len(cells)), "__separator__": separator, "__width__": str(width)},
+                    )
                     continue
                 values = list(map(str.strip, cells))
                 # Only a cell starting with a quote may carry our formula escape: one search
@@ -394,7 +402,7 @@ def iter_xlsx(path: Path) -> Iterator[Row]:
             if not any(text.strip() for text in texts):
                 continue
             if len(texts) > width:
-                yield row_number, {"__cells__": str(len(texts)), "__separator__": ""}
+                yield row_number, {"__cells__": str(len(texts)), "__separator__": "", "__width__": str(width)}
                 continue
             texts += [""] * (width - len(texts))
             yield row_number, {name: unescape_cell(texts[index].strip()) for name, index in positions.items()}

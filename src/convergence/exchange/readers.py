@@ -1,13 +1,16 @@
-"""From the records of a file (JSON document or flat rows) to the importer's checks.
+"""Readers: a parsed dataset (a JSON document, or the flat rows of a CSV/XLSX) → typed records.
 
-Locations follow the contract: `subjects[12].type` (list indexes from 0) for JSON,
+No database and no reference to the checks or the writer: a reader only says what the file
+holds and where (`records.py`), plus the problems of its structure (an unknown key, a list that
+is not one, a row of the wrong width) as `ReadProblem`s. The values themselves are judged by
+`checks.py`. Locations follow the contract: `subjects[12].type` (list indexes from 0) for JSON,
 `row 45, column level` (the header is row 1) for CSV and XLSX.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -16,8 +19,19 @@ from django.utils.translation import gettext_lazy as _
 from convergence.assessments.validation import AnswerInput, MilestoneInput
 from convergence.catalog.enums import SubjectKind
 
-from .formats import COLUMNS, JSON_FORMAT, MAX_CELL_CHARS, Row
-from .importer import TEXT_TOO_LONG, UNKNOWN_KEY, DatasetImporter
+from .formats import JSON_FORMAT, MAX_CELL_CHARS, Row
+from .records import (
+    AnswerRecord,
+    AssessmentRecord,
+    CampaignRecord,
+    JsonWhere,
+    OrganisationRecord,
+    ReadProblem,
+    Record,
+    RowRecord,
+    RowWhere,
+    SubjectRecord,
+)
 
 TOP_KEYS = {"format", "referential", "campaign", "organisations", "subjects", "assessments"}
 ORG_KEYS = {"code", "name", "kind", "region", "siren"}
@@ -38,141 +52,145 @@ ASSESSMENT_KEYS = {"subject", "status", "answers"}
 ANSWER_KEYS = {"axis", "level", "not_applicable_reason", "milestones", "blockers", "comment"}
 NOT_APPLICABLE = {"", "na", "n/a"}
 INTEGER_RE = re.compile(r"[+-]?\d+\Z")
-MAX_CACHED_CHECKS = 100_000  # distinct answer-cell combinations remembered (memory bound)
-PROGRESS_EVERY = 1000  # rows between two progress reports of a web import
+
+UNKNOWN_KEY = _("unknown key; known keys: %(known)s")
+TEXT_TOO_LONG = _("expected text of at most %(limit)s characters")
 
 
-def _at(where: str, key: str) -> str:
-    """A JSON location: `subjects[3]` + `type` → `subjects[3].type`; no key: the item itself."""
-    return f"{where}.{key}" if key else where
+# --- JSON (contract, section 3) --------------------------------------------------------------
 
 
-def _unknown_keys(importer: DatasetImporter, item: dict, allowed: set[str], where: str) -> None:
+def _unknown_keys(item: dict, allowed: set[str], where: str) -> Iterator[ReadProblem]:
     for key in sorted(set(item) - allowed, key=str):
-        importer.problem(f"{where}.{key}", UNKNOWN_KEY, known=", ".join(sorted(allowed)))
+        yield ReadProblem(f"{where}.{key}", UNKNOWN_KEY, {"known": ", ".join(sorted(allowed))})
 
 
-def _list(importer: DatasetImporter, data: dict, key: str) -> list:
+def _list(data: dict, key: str) -> tuple[list, ReadProblem | None]:
     value = data.get(key, [])
     if not isinstance(value, list):
-        importer.problem(key, _("expected a list, got %(type)s"), type=type(value).__name__)
-        return []
-    return value
+        return [], ReadProblem(key, _("expected a list, got %(type)s"), {"type": type(value).__name__})
+    return value, None
 
 
-def import_document(importer: DatasetImporter, data: Any) -> None:
-    """A JSON dataset (contract, section 3)."""
+def read_document(data: Any) -> Iterator[Record]:
+    """A JSON dataset: the campaign first, then organisations, subjects, assessments."""
     if not isinstance(data, dict):
-        importer.problem("file", _("expected a JSON object with format %(format)s"), format=repr(JSON_FORMAT))
-        return
-    _unknown_keys(importer, data, TOP_KEYS, "file")
-    if data.get("format") != JSON_FORMAT:
-        importer.problem(
-            "format",
-            _("expected %(format)s, got %(value)s"),
-            format=repr(JSON_FORMAT),
-            value=repr(data.get("format")),
+        yield ReadProblem(
+            "file", _("expected a JSON object with format %(format)s"), {"format": repr(JSON_FORMAT)}
         )
         return
-    importer.campaign_from_json(data.get("campaign"), data.get("referential"))
-    if importer.campaign is None:
+    yield from _unknown_keys(data, TOP_KEYS, "file")
+    if data.get("format") != JSON_FORMAT:
+        yield ReadProblem(
+            "format",
+            _("expected %(format)s, got %(value)s"),
+            {"format": repr(JSON_FORMAT), "value": repr(data.get("format"))},
+        )
         return
-    for index, item in enumerate(_list(importer, data, "organisations")):
+    yield CampaignRecord(values=data.get("campaign"), referential=data.get("referential"))
+    items, problem = _list(data, "organisations")
+    if problem is not None:
+        yield problem
+    for index, item in enumerate(items):
         where = f"organisations[{index}]"
         if not isinstance(item, dict):
-            importer.problem(where, _("expected an object"))
+            yield ReadProblem(where, _("expected an object"))
             continue
-        _unknown_keys(importer, item, ORG_KEYS, where)
-        importer.organisation(partial(_at, where), item, stated={"region", "siren"})
-    for index, item in enumerate(_list(importer, data, "subjects")):
+        yield from _unknown_keys(item, ORG_KEYS, where)
+        yield OrganisationRecord(
+            code=item.get("code"),
+            name=item.get("name"),
+            kind=item.get("kind"),
+            region=item.get("region") or "",
+            siren=item.get("siren") or "",
+            stated=frozenset({"region", "siren"}),
+            where=JsonWhere(where),
+        )
+    items, problem = _list(data, "subjects")
+    if problem is not None:
+        yield problem
+    for index, item in enumerate(items):
         where = f"subjects[{index}]"
         if not isinstance(item, dict):
-            importer.problem(where, _("expected an object"))
+            yield ReadProblem(where, _("expected an object"))
             continue
-        _unknown_keys(importer, item, SUBJECT_KEYS, where)
+        yield from _unknown_keys(item, SUBJECT_KEYS, where)
         type_key = "type" if item.get("kind") == SubjectKind.SERVICE else "category"
-        values = {**item, "type_or_category": item.get(type_key), "type_key": type_key}
-        if item.get("kind") == SubjectKind.PRODUCT and item.get("region"):
-            importer.problem(
-                f"{where}.region", _("a product has no region of its own (its organisation's counts)")
-            )
-            continue
-        if importer.subjects.get(item.get("code")) is not None:  # type: ignore[arg-type]
-            importer.problem(
-                f"{where}.code", _("subject %(code)s is listed twice"), code=repr(item.get("code"))
-            )
-            continue
-        importer.subject(partial(_at, where), values, full=True)
-        importer.maybe_flush()
-    assessed: set[str] = set()
-    for index, item in enumerate(_list(importer, data, "assessments")):
+        yield SubjectRecord(
+            code=item.get("code"),
+            kind=item.get("kind"),
+            name=item.get("name"),
+            organisation=item.get("organisation"),
+            type_or_category=item.get(type_key),
+            status=item.get("status") or "",
+            region=item.get("region") or "",
+            version=item.get("version") or "",
+            product_reference=item.get("product_reference") or "",
+            description=item.get("description") or "",
+            full=True,
+            where=JsonWhere(where, {"type_or_category": type_key}),
+        )
+    items, problem = _list(data, "assessments")
+    if problem is not None:
+        yield problem
+    for index, item in enumerate(items):
         where = f"assessments[{index}]"
         if not isinstance(item, dict):
-            importer.problem(where, _("expected an object"))
+            yield ReadProblem(where, _("expected an object"))
             continue
-        _unknown_keys(importer, item, ASSESSMENT_KEYS, where)
-        code = item.get("subject")
-        if not isinstance(code, str):
-            importer.problem(f"{where}.subject", _("expected the code of a subject"))
-            continue
-        if code in assessed:
-            importer.problem(
-                f"{where}.subject",
-                _('a second assessment of "%(code)s" (one per subject per campaign)'),
-                code=code,
-            )
-            continue
-        assessed.add(code)
-        entry = importer.subjects.get(code)
-        if entry is None:
-            entry = importer.subject_from_database(code, f"{where}.subject")
-            if entry is None:
-                continue
-        if not importer.assessment_status(entry, item.get("status", "draft"), f"{where}.status"):
-            continue
+        yield from _unknown_keys(item, ASSESSMENT_KEYS, where)
         answers = item.get("answers", [])
         if not isinstance(answers, list):
-            importer.problem(f"{where}.answers", _("expected a list"))
+            yield AssessmentRecord(
+                subject=item.get("subject"),
+                status=item.get("status", "draft"),
+                answers=[ReadProblem(f"{where}.answers", _("expected a list"))],
+                where=JsonWhere(where),
+                answers_readable=False,
+            )
             continue
-        if not answers:
-            importer.assessment_only.append(entry)
+        records: list[AnswerRecord | ReadProblem] = []
         for answer_index, raw in enumerate(answers):
-            answer_where = f"{where}.answers[{answer_index}]"
-            answer = _json_answer(importer, raw, answer_where)
-            if answer is not None:
-                importer.answer(entry, answer, where=partial(_at, answer_where))
+            records.extend(_json_answer(raw, f"{where}.answers[{answer_index}]"))
+        yield AssessmentRecord(
+            subject=item.get("subject"),
+            status=item.get("status", "draft"),
+            answers=records,
+            where=JsonWhere(where),
+            listed_answers=len(answers),
+        )
 
 
-def _json_answer(importer: DatasetImporter, raw: Any, where: str) -> AnswerInput | None:
+def _json_answer(raw: Any, where: str) -> Iterator[AnswerRecord | ReadProblem]:
     if not isinstance(raw, dict):
-        importer.problem(where, _("expected an object with axis and level"))
-        return None
-    _unknown_keys(importer, raw, ANSWER_KEYS, where)
+        yield ReadProblem(where, _("expected an object with axis and level"))
+        return
+    yield from _unknown_keys(raw, ANSWER_KEYS, where)
     ok = True
     axis = raw.get("axis")
     if not isinstance(axis, str):
-        importer.problem(f"{where}.axis", _("expected the code of an axis"))
+        yield ReadProblem(f"{where}.axis", _("expected the code of an axis"))
         ok = False
     for key in ("not_applicable_reason", "comment"):
         if not isinstance(raw.get(key, ""), str) or len(raw.get(key, "")) > MAX_CELL_CHARS:
-            importer.problem(f"{where}.{key}", TEXT_TOO_LONG, limit=MAX_CELL_CHARS)
+            yield ReadProblem(f"{where}.{key}", TEXT_TOO_LONG, {"limit": MAX_CELL_CHARS})
             ok = False
     milestones = raw.get("milestones", [])
     if not isinstance(milestones, list) or not all(isinstance(m, dict) for m in milestones):
-        importer.problem(f"{where}.milestones", _("expected a list of {level, due_on} objects"))
+        yield ReadProblem(f"{where}.milestones", _("expected a list of {level, due_on} objects"))
         ok = False
     else:
         for m_index, milestone in enumerate(milestones):
-            _unknown_keys(importer, milestone, {"level", "due_on"}, f"{where}.milestones[{m_index}]")
+            yield from _unknown_keys(milestone, {"level", "due_on"}, f"{where}.milestones[{m_index}]")
     blockers = raw.get("blockers", [])
     if not isinstance(blockers, list) or not all(isinstance(b, str) for b in blockers):
-        importer.problem(f"{where}.blockers", _("expected a list of blocker category codes"))
+        yield ReadProblem(f"{where}.blockers", _("expected a list of blocker category codes"))
         ok = False
     if not ok:
-        return None
+        return
     if "level" not in raw:
         # Our addition: an answer in progress (a comment, no level yet) leaves `level` out.
-        return AnswerInput(
+        answer = AnswerInput(
             axis=axis,  # type: ignore[arg-type]
             milestones=tuple(
                 MilestoneInput(level=m.get("level"), due_on=m.get("due_on")) for m in milestones
@@ -180,21 +198,31 @@ def _json_answer(importer: DatasetImporter, raw: Any, where: str) -> AnswerInput
             blockers=tuple(blockers),
             comment=raw.get("comment", ""),
         )
-    return AnswerInput.from_import(
-        axis=axis,  # type: ignore[arg-type]
-        level=raw["level"],
-        not_applicable_reason=raw.get("not_applicable_reason", ""),
-        milestones=milestones,
-        blockers=blockers,
-        comment=raw.get("comment", ""),
+    else:
+        answer = AnswerInput.from_import(
+            axis=axis,  # type: ignore[arg-type]
+            level=raw["level"],
+            not_applicable_reason=raw.get("not_applicable_reason", ""),
+            milestones=milestones,
+            blockers=blockers,
+            comment=raw.get("comment", ""),
+        )
+    yield AnswerRecord(
+        answer=answer,
+        reason=answer.not_applicable_reason.strip() if answer.not_applicable else "",
+        comment=answer.comment,
+        where=JsonWhere(where),
     )
 
+
+# --- Flat rows (contract, section 4) ---------------------------------------------------------
 
 ORG_COLUMNS = {
     "code": "organisation",
     "name": "organisation_name",
     "kind": "organisation_kind",
     "region": "region",
+    "siren": "siren",
 }
 SUBJECT_COLUMNS = {
     "code": "subject",
@@ -204,10 +232,21 @@ SUBJECT_COLUMNS = {
     "type_or_category": "type_or_category",
     "status": "status",
     "region": "region",
+    "assessment": "assessment_status",
+    "answers": "assessment_status",  # the submission rule: the rows of the assessment
+    "": "organisation",  # a problem of the whole record: the organisation declares it
 }
 
 
-def _answer_column(field: str) -> str:
+def org_column(field: str) -> str:
+    return ORG_COLUMNS.get(field, field)
+
+
+def subject_column(field: str) -> str:
+    return SUBJECT_COLUMNS.get(field, field)
+
+
+def answer_column(field: str) -> str:
     """Where a problem found by the answer validator is, in the flat format's columns."""
     if field.startswith("milestones"):
         return "target_date" if field.endswith("due_on") else "target_level"
@@ -224,76 +263,65 @@ def _integer_or_text(value: str) -> int | str | None:
     return int(value) if INTEGER_RE.match(value) else value
 
 
-def import_rows(importer: DatasetImporter, rows: Iterable[Row]) -> None:
-    """Flat rows (contract, section 4): one row per answer."""
-    width = len(COLUMNS)
+def read_rows(rows: Iterable[Row]) -> Iterator[RowRecord | ReadProblem]:
+    """One record per data row: a `RowRecord`, or a `ReadProblem` for a row that cannot be read.
+
+    Rows of one subject usually follow each other and repeat the same organisation and subject
+    cells: such rows share the previous row's record objects (the checks then check them once)."""
     last_org_key: tuple | None = None
-    last_org = None
+    organisation: OrganisationRecord | None = None
     last_subject_key: tuple | None = None
-    last_subject = None
-    checks: dict[tuple, tuple] = {}
+    subject: SubjectRecord | None = None
     for row_number, row in rows:
-        importer.outcome.rows += 1
-        if importer.progress is not None and importer.outcome.rows % PROGRESS_EVERY == 0:
-            importer.progress(importer.outcome.rows)
-
-        def at(column: str, n: int = row_number) -> str:
-            return f"row {n}, column {column}"
-
         if "__cells__" in row:
             if row["__separator__"]:
-                importer.problem(
+                yield ReadProblem(
                     f"row {row_number}",
                     _(
                         "%(cells)s cells instead of %(width)s; "
                         "is every row separated by '%(separator)s' like the header?"
                     ),
-                    cells=row["__cells__"],
-                    width=width,
-                    separator=row["__separator__"],
+                    {"cells": row["__cells__"], "width": row["__width__"], "separator": row["__separator__"]},
                 )
             else:
-                importer.problem(
+                yield ReadProblem(
                     f"row {row_number}",
                     _("%(cells)s cells instead of %(width)s"),
-                    cells=row["__cells__"],
-                    width=width,
+                    {"cells": row["__cells__"], "width": row["__width__"]},
                 )
             continue
         if max(map(len, row.values())) > MAX_CELL_CHARS:
             too_long = [column for column, value in row.items() if len(value) > MAX_CELL_CHARS]
-            importer.problem(at(too_long[0]), _("more than %(limit)s characters"), limit=MAX_CELL_CHARS)
-            continue
-        if not importer.campaign_from_row(row["campaign"], at("campaign")):
+            yield ReadProblem(
+                f"row {row_number}, column {too_long[0]}",
+                _("more than %(limit)s characters"),
+                {"limit": MAX_CELL_CHARS},
+            )
             continue
         kind = row["subject_kind"]
-        # Rows of one subject usually follow each other and repeat the same organisation and
-        # subject cells: those are checked once, and again only when they differ from the
-        # previous row's (a row naming another organisation is still reported, row by row).
+        siren = row.get("siren", "")
         org_key = (
             row["organisation"],
             row["organisation_name"],
             row["organisation_kind"],
             row["region"],
             kind,
+            siren,
         )
-        if org_key == last_org_key:
-            org = last_org
-        else:
-            org = importer.organisation(
-                lambda key: at(ORG_COLUMNS[key]),
-                {
-                    "code": row["organisation"],
-                    "name": row["organisation_name"],
-                    "kind": row["organisation_kind"],
-                    "region": row["region"],
-                },
-                stated={"region"} if kind == SubjectKind.PRODUCT else set(),
+        if org_key != last_org_key or organisation is None:
+            stated = {"region"} if kind == SubjectKind.PRODUCT else set()
+            if siren:
+                stated.add("siren")
+            organisation = OrganisationRecord(
+                code=row["organisation"],
+                name=row["organisation_name"],
+                kind=row["organisation_kind"],
+                region=row["region"],
+                siren=siren,
+                stated=frozenset(stated),
                 creation_region=row["region"],
             )
-            last_org_key, last_org = (org_key, org) if org is not None else (None, None)
-        if org is None:
-            continue  # the row's subject would only repeat the organisation's problem
+            last_org_key = org_key
         subject_key = (
             org_key,
             row["subject"],
@@ -302,41 +330,25 @@ def import_rows(importer: DatasetImporter, rows: Iterable[Row]) -> None:
             row["status"],
             row["assessment_status"],
         )
-        if subject_key == last_subject_key:
-            subject = last_subject
-        else:
-            subject = importer.subject(
-                lambda key: at(SUBJECT_COLUMNS.get(key, key)),
-                {
-                    "code": row["subject"],
-                    "kind": kind,
-                    "name": row["subject_name"],
-                    "organisation": row["organisation"],
-                    "type_or_category": row["type_or_category"],
-                    "status": row["status"],
-                    "region": row["region"] if kind == SubjectKind.SERVICE else "",
-                },
-                full=False,
+        if subject_key != last_subject_key or subject is None:
+            subject = SubjectRecord(
+                code=row["subject"],
+                kind=kind,
+                name=row["subject_name"],
+                organisation=row["organisation"],
+                type_or_category=row["type_or_category"],
+                status=row["status"],
+                region=row["region"] if kind == SubjectKind.SERVICE else "",
             )
-            if (
-                org is not None
-                and subject is not None
-                and importer.assessment_status(subject, row["assessment_status"], at("assessment_status"))
-            ):
-                last_subject_key, last_subject = subject_key, subject
-            else:
-                last_subject_key = None
-                continue
-        if org is None or subject is None:
-            continue
+            last_subject_key = subject_key
         level_text = row["level"]
         not_applicable = level_text.strip().lower() in NOT_APPLICABLE
         comment = row["comment"]
-        # Many rows share the same answer cells (a level, a milestone, blockers): the check,
-        # a pure function of them, runs once per distinct combination.
-        key = (
-            subject.kind,
-            subject.type_or_category,
+        # The cells that decide the answer's validity (a comment does not, a reason's presence
+        # does): many rows share them, and the check may run once per distinct combination.
+        cells = (
+            kind,
+            row["type_or_category"],
             row["axis"],
             None if not_applicable else level_text,
             row["target_level"],
@@ -344,27 +356,22 @@ def import_rows(importer: DatasetImporter, rows: Iterable[Row]) -> None:
             row["blockers"],
             bool(comment.strip()) if not_applicable else True,
         )
-        checked = checks.get(key)
-        if checked is None:
-            checked = importer.check_answer(
-                subject.kind, subject.type_or_category, _row_answer(row, not_applicable)
-            )
-            if len(checks) >= MAX_CACHED_CHECKS:
-                checks.clear()
-            checks[key] = checked
-        importer.add_answer(
-            subject,
-            checked[0],
-            checked[1],
-            reason=comment.strip() if not_applicable else "",
-            comment="" if not_applicable else comment,
-            where=partial(_answer_location, row_number),
-            milestone_mode="first",
+        yield RowRecord(
+            row=row_number,
+            campaign=row["campaign"],
+            organisation=organisation,
+            subject=subject,
+            assessment_status=row["assessment_status"],
+            answer=AnswerRecord(
+                answer=None,
+                build=partial(_row_answer, row, not_applicable),
+                reason=comment.strip() if not_applicable else "",
+                comment="" if not_applicable else comment,
+                where=RowWhere(row_number, answer_column),
+                milestone_mode="first",
+                cells=cells,
+            ),
         )
-
-
-def _answer_location(row_number: int, field: str) -> str:
-    return f"row {row_number}, column {_answer_column(field)}"
 
 
 def _row_answer(row: dict[str, str], not_applicable: bool) -> AnswerInput:
@@ -389,6 +396,3 @@ def _row_answer(row: dict[str, str], not_applicable: bool) -> AnswerInput:
         blockers=blockers,
         comment=row["comment"],
     )
-
-
-Where = Callable[[str], str]

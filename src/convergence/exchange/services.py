@@ -36,7 +36,6 @@ from .formats import (
 from .importer import DatasetImporter, ImportOutcome, TooManyProblems
 from .models import ImportRun
 from .problems import ImportProblem, Message
-from .readers import import_document, import_rows
 
 
 class _Rollback(Exception):
@@ -90,13 +89,10 @@ def dataset_import(
                     )
                 check_size(path)
                 if file_format == "json":
-                    import_document(importer, read_json(path))
+                    importer.import_document(read_json(path))
                 else:
-                    import_rows(importer, iter_csv(path) if file_format == "csv" else iter_xlsx(path))
-                if importer.campaign is not None:
-                    importer.flush()
-                elif not importer.failed:
-                    importer.problem("file", _("no data row"))
+                    importer.import_rows(iter_csv(path) if file_format == "csv" else iter_xlsx(path))
+                importer.finish()
             except TooManyProblems:
                 pass
             except DatasetFileError as error:

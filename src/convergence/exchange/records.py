@@ -1,0 +1,155 @@
+"""The typed records a dataset reader yields, each carrying where it is in the file.
+
+A reader (`readers.py`) turns a file into these records without touching the database; the
+checks (`checks.py`) turn records into problems and accepted entries; the writer (`writer.py`)
+writes the entries in bulk; `importer.py` runs the three. Values are kept as the file gave them
+(a JSON value may be of any type): the checks say what is wrong with them.
+
+Locations follow the contract: `subjects[12].type` (list indexes from 0) for JSON, `row 45,
+column level` (the header is row 1) for CSV and XLSX. A `Where` maps a field name of the record
+(the model's field names: `code`, `kind`, `type_or_category`, `region`...) to that location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from convergence.assessments.validation import AnswerInput
+
+from .problems import Text
+
+# Where a field of a record is, in the file: `where("type_or_category")` → `subjects[3].type`.
+type Where = Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class JsonWhere:
+    """`subjects[3]` + `type` → `subjects[3].type`; no field: the item itself. `renames` maps a
+    record field to the file's key (`type_or_category` → `type` or `category`)."""
+
+    prefix: str
+    renames: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, name: str) -> str:
+        name = self.renames.get(name, name)
+        return f"{self.prefix}.{name}" if name else self.prefix
+
+
+@dataclass(frozen=True, slots=True)
+class RowWhere:
+    """`row 45, column level`: `columns` maps a record field to the flat format's column."""
+
+    row: int
+    columns: Callable[[str], str]
+
+    def __call__(self, name: str) -> str:
+        return f"row {self.row}, column {self.columns(name)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProblem:
+    """Something the reader itself found wrong (a structure, an unknown key, a row's width)."""
+
+    where: str
+    message: Text
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRecord:
+    """JSON: the `campaign` object and the `referential` code, as given."""
+
+    values: Any
+    referential: Any
+
+
+@dataclass(slots=True)
+class OrganisationRecord:
+    """An organisation as described by a JSON item or by the organisation columns of a row.
+
+    `stated` names the fields the file states (CSV: the region only on product rows, the SIREN
+    only when its optional column has a value); the others are left as stored, or come from
+    `creation_region` when the record creates an ARS or a GRADeS (a service row's region)."""
+
+    code: Any
+    name: Any
+    kind: Any
+    region: Any = ""
+    siren: Any = ""
+    stated: frozenset[str] = frozenset()
+    creation_region: str = ""
+    where: Where | None = None  # JSON; rows give it per row (the same record serves a run of rows)
+
+
+@dataclass(slots=True)
+class SubjectRecord:
+    """A product or a service. `full`: the file describes it entirely (JSON: an absent optional
+    key means empty); the flat format carries no version, reference nor description."""
+
+    code: Any
+    kind: Any
+    name: Any
+    organisation: Any
+    type_or_category: Any
+    status: Any
+    region: Any = ""
+    version: Any = ""
+    product_reference: Any = ""
+    description: Any = ""
+    full: bool = False
+    where: Where | None = None
+
+
+@dataclass(slots=True)
+class AnswerRecord:
+    """One answer. `milestone_mode`: "exact", the file gives every milestone (JSON); "first", it
+    gives the first one (CSV). `cells`: the flat format's answer cells that decide the answer's
+    validity (the checks check each distinct combination once); `build` then makes the answer
+    only when its cells were not checked yet (`answer` is None)."""
+
+    answer: AnswerInput | None
+    reason: str
+    comment: str
+    where: Where
+    milestone_mode: str = "exact"
+    cells: tuple | None = None
+    build: Callable[[], AnswerInput] | None = None
+
+    def value(self) -> AnswerInput:
+        if self.answer is None:
+            assert self.build is not None
+            self.answer = self.build()
+        return self.answer
+
+
+@dataclass(slots=True)
+class AssessmentRecord:
+    """JSON: one assessment and its answers, with the problems of their structure in place.
+    `answers_readable` is False when `answers` was not a list (its problem is then the only
+    item); `listed_answers` counts the items of the list."""
+
+    subject: Any
+    status: Any
+    answers: list[AnswerRecord | ReadProblem]
+    where: JsonWhere
+    answers_readable: bool = True
+    listed_answers: int = 0
+
+
+@dataclass(slots=True)
+class RowRecord:
+    """One flat row: one answer, with the organisation and subject it belongs to. Consecutive
+    rows repeating the same organisation (subject) cells share the same record object, so the
+    checks may check it once for the run of rows."""
+
+    row: int
+    campaign: str
+    organisation: OrganisationRecord
+    subject: SubjectRecord
+    assessment_status: str
+    answer: AnswerRecord
+
+
+type Record = ReadProblem | CampaignRecord | OrganisationRecord | SubjectRecord | AssessmentRecord | RowRecord
