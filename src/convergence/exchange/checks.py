@@ -312,6 +312,9 @@ class DatasetChecks:
         self.pending_answers: list[PendingAnswer] = []
         self.assessment_only: list[SubjectEntry] = []  # JSON assessments without answers
         self.assessed: set[str] = set()  # JSON: subjects with an assessment in the file
+        # Codes whose record was refused: what names them says nothing more (already reported).
+        self.refused_orgs: set[str] = set()
+        self.refused_subjects: set[str] = set()
         # Per (subject, axis): 0 not in the file, 1 answered in progress, 2 answered (a level or
         # not applicable), for the second-answer and the submission rules.
         self.seen_pairs = bytearray()
@@ -478,6 +481,7 @@ class DatasetChecks:
         ]
         if problems:
             self.report_domain(problems, where, raw)
+            self.refused_orgs.add(code)
             return None
         fields = {"name": name.strip(), "kind": kind}
         if "region" in stated:
@@ -583,6 +587,8 @@ class DatasetChecks:
         entry = self.orgs.get(code)
         if entry is not None:
             return entry.fields.get("kind", ""), entry.fields.get("region") or entry.creation_region
+        if code in self.refused_orgs:
+            return "", ""
         stored = self.stored.organisation(code)
         if stored is None or (self.restrict_to is not None and stored.id != self.restrict_to.pk):
             return None
@@ -617,7 +623,8 @@ class DatasetChecks:
                     _('unknown organisation "%(code)s"; declare it in "organisations"'),
                     {"code": org_code},
                 )
-        if declaring is None:
+        if declaring is None or declaring == ("", ""):
+            self.refused_subjects.add(code)
             return None
         org_kind, org_region = declaring
         problems = subject_rules.subject_problems(
@@ -651,6 +658,7 @@ class DatasetChecks:
                 )
                 ok = False
         if not ok:
+            self.refused_subjects.add(code)
             return None
         fields = {
             "name": name.strip(),
@@ -707,6 +715,8 @@ class DatasetChecks:
         entry = self.subjects.get(code)
         if entry is not None:
             return entry
+        if code in self.refused_subjects:
+            return None
         subject = self.stored.subject(code)
         if subject is None:
             self.report(

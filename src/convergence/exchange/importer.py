@@ -173,7 +173,11 @@ class DatasetImporter:
         if subject is None:
             return
         checks.answer(subject, record.answer)
-        if len(checks.pending_answers) >= CHUNK or len(checks.pending_subjects) >= CHUNK or len(checks.pending_orgs) >= CHUNK:
+        if (
+            len(checks.pending_answers) >= CHUNK
+            or len(checks.pending_subjects) >= CHUNK
+            or len(checks.pending_orgs) >= CHUNK
+        ):
             self.flush()
 
     # --- the end ----------------------------------------------------------------------------
