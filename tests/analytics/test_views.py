@@ -233,10 +233,12 @@ def test_a_vendor_benchmark_shows_quartiles_and_suppresses_small_groups(client):
     html = response.content.decode()
     assert "Our product" in html and "Our lonely product" in html
     assert "Peer product" not in html and "Peer vendor" not in html  # never another vendor's subject
-    # C1: levels 0,1,2,3,0,1 (peers) + 3 (ours) = 0,0,1,1,2,3,3 -> Q1 0.5, median 1, Q3 2.5
+    # C1 peers (our own product left out): levels 0,1,2,3,0,1 = 0,0,1,1,2,3 -> Q1 0.25, median 1,
+    # Q3 1.75; the group counts the 6 other vendors' products only.
     products = {p["name"]: p for p in response.context["products"]}
     a1 = products["Our product"]["axes"][0]
-    assert (a1["peers"], a1["q1"], a1["median"], a1["q3"]) == (7, 0.5, 1.0, 2.5)
+    assert (a1["peers"], a1["q1"], a1["median"], a1["q3"]) == (6, 0.25, 1.0, 1.75)
+    assert products["Our product"]["group_size"] == 6
     # C2 has one product: suppressed with a message.
     lonely = products["Our lonely product"]
     assert lonely["suppressed"] is True and lonely["axes"][0]["median"] is None

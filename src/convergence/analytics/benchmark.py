@@ -1,9 +1,12 @@
 """A vendor's products against the products of the same category (peer benchmark).
 
-Peers are the campaign's published products of the category (the vendor's own included). Only
-grouped counts (category, axis, level) leave the database, so no other vendor's individual
-answer is ever read; quartiles are computed from that distribution. A group of fewer than K
-products, or an axis answered by fewer than K of them, is suppressed.
+Peers are the campaign's published products of the category that the vendor does not know,
+i.e. of other organisations (analytics/disclosure.py): the vendor's own products count neither
+in the quartiles nor in the group's size, so it cannot fill a small group with products of its
+own to read a competitor's levels through the median. Only grouped counts (category, axis,
+level) leave the database, so no other vendor's individual answer is ever read; quartiles are
+computed from that distribution. A group of fewer than K peer products, or an axis answered by
+fewer than K of them, is suppressed (disclosure.peer_group_shown).
 """
 
 from __future__ import annotations
@@ -12,17 +15,16 @@ import math
 from collections import defaultdict
 from fractions import Fraction
 
+from django.db.models import Count
+
 from convergence.assessments.enums import REPORTED_STATUSES
 from convergence.assessments.models import Answer, Assessment, Campaign
 from convergence.catalog.enums import SubjectKind, SubjectStatus
-from convergence.catalog.models import Subject
 from convergence.organisations.models import Organisation
 from convergence.referential.models import Axis, Expectation, ProductCategory, localized
 
+from .disclosure import K, known_subjects, peer_group_shown
 from .engine import rounded
-from .sql import _fetch, _table
-
-BENCHMARK_MIN_GROUP = 5
 
 
 def quantile(distribution: dict[int, int], p: Fraction) -> float | None:
@@ -68,10 +70,11 @@ def own_products(*, campaign: Campaign, organisation: Organisation):
 
 
 def benchmark_compute(
-    *, campaign: Campaign, organisation: Organisation, assessments=None, min_group: int = BENCHMARK_MIN_GROUP
+    *, campaign: Campaign, organisation: Organisation, assessments=None, min_group: int = K
 ) -> list[dict]:
     """Per product of `organisation` assessed in `campaign`: per axis its level and its peers'
-    quartiles (or a suppression flag)."""
+    quartiles (or a suppression flag). Peers never include the organisation's own products:
+    neither in the quartiles nor in the group's size."""
     referential = campaign.referential
     axes = list(Axis.objects.filter(referential=referential).order_by("position", "id"))
     # `assessments`: a page of own_products(); by default all of them.
@@ -99,23 +102,29 @@ def benchmark_compute(
             referential=referential, product_category__code__in=categories
         ).values_list("product_category__code", "axis_id", "expected_level")
     }
-    statuses = [str(s) for s in REPORTED_STATUSES]
-    in_list = ", ".join(["%s"] * len(categories))
-    common = (
-        f"FROM {_table(Assessment)} asm JOIN {_table(Subject)} s ON s.id = asm.subject_id "
-        f"WHERE asm.campaign_id = %s AND asm.status IN ({', '.join(['%s'] * len(statuses))}) "
-        f"AND s.kind = %s AND s.status = %s AND s.type_or_category IN ({in_list})"
+    # Peers: the campaign's published products of these categories that the reader does not
+    # know (its own left out: analytics/disclosure.py), counted per category, and their levels
+    # per (category, axis, level). Two GROUP BY queries.
+    peers = (
+        Assessment.objects.filter(
+            campaign=campaign,
+            status__in=REPORTED_STATUSES,
+            subject__kind=SubjectKind.PRODUCT,
+            subject__status=SubjectStatus.ACTIVE,
+            subject__type_or_category__in=categories,
+        )
+        .exclude(subject__in=known_subjects(organisation))
+        .order_by()
     )
-    common_params = [campaign.pk, *statuses, str(SubjectKind.PRODUCT), str(SubjectStatus.ACTIVE), *categories]
     sizes = dict(
-        _fetch(f"SELECT s.type_or_category, COUNT(*) {common} GROUP BY s.type_or_category", common_params)
-    )  # noqa: S608
+        peers.values_list("subject__type_or_category").annotate(n=Count("subject_id", distinct=True))
+    )
     distribution: dict[tuple[str, int], dict[int, int]] = defaultdict(dict)
-    rows = _fetch(
-        f"SELECT s.type_or_category, a.axis_id, a.level, COUNT(*) "  # noqa: S608
-        f"{common.replace('WHERE', f'JOIN {_table(Answer)} a ON a.assessment_id = asm.id WHERE', 1)} "
-        f"AND a.level IS NOT NULL GROUP BY s.type_or_category, a.axis_id, a.level",
-        common_params,
+    rows = (
+        Answer.objects.filter(assessment__in=peers.values("pk"), level__isnull=False)
+        .values_list("assessment__subject__type_or_category", "axis_id", "level")
+        .annotate(n=Count("assessment__subject_id", distinct=True))
+        .order_by()
     )
     for code, axis_id, level, count in rows:
         distribution[(code, axis_id)][level] = count
@@ -125,7 +134,7 @@ def benchmark_compute(
         subject = assessment.subject
         code = subject.type_or_category
         size = sizes.get(code, 0)
-        group_suppressed = size < min_group
+        group_suppressed = not peer_group_shown(size, min_group)
         axes_rows = []
         for axis in axes:
             if (code, axis.pk) not in expected:
@@ -133,7 +142,7 @@ def benchmark_compute(
             level, na = levels.get((assessment.pk, axis.pk), (None, False))
             dist = distribution.get((code, axis.pk), {})
             answered = sum(dist.values())
-            suppressed = group_suppressed or answered < min_group
+            suppressed = group_suppressed or not peer_group_shown(answered, min_group)
             axes_rows.append(
                 {
                     "code": axis.code,

@@ -62,6 +62,7 @@ def _params_json(params: DashboardParams) -> dict[str, Any]:
         "report": asdict(params.report),
         "compare_with": params.compare_with,
         "with_regions": params.with_regions,
+        "reader": params.reader,
     }
 
 
@@ -70,6 +71,7 @@ def params_from_json(data: dict[str, Any]) -> DashboardParams:
         report=ReportParams(**data["report"]),
         compare_with=data.get("compare_with"),
         with_regions=data.get("with_regions", True),
+        reader=data.get("reader"),
     )
 
 

@@ -23,9 +23,10 @@ from convergence.organisations.models import Organisation
 from convergence.organisations.tenancy import acting_organisation, is_agency
 
 from . import services
-from .benchmark import BENCHMARK_MIN_GROUP, benchmark_compute, own_products
+from .benchmark import benchmark_compute, own_products
 from .dashboards import DashboardParams
-from .engine import ReportError, ReportParams, report_compute
+from .disclosure import K, discloses_everything, report_for_reader
+from .engine import ReportError, ReportParams
 from .enums import RunStatus
 from .forms import DashboardFilterForm, ObservatoryFilterForm, PublishForm
 from .models import PublishedReport, ReportRun
@@ -69,7 +70,9 @@ def _dashboard_params(request: HttpRequest, organisation: Organisation | None):
         region=region,
         category=data.get("category") or None,
     )
-    return form, DashboardParams(report=report, compare_with=data.get("compare_with") or None)
+    # Anyone but the agency reads other organisations' figures through the disclosure rule.
+    reader = organisation.pk if organisation is not None and not discloses_everything(organisation) else None
+    return form, DashboardParams(report=report, compare_with=data.get("compare_with") or None, reader=reader)
 
 
 @login_required
@@ -84,6 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "organisation": organisation,
         "is_agency": is_agency(organisation),
         "fixed_region_label": f"{region} {region_label(region)}" if region else "",
+        "min_cell": K,
     }
     if params is not None:
         try:
@@ -137,6 +141,8 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ReportRun, pk=pk)
     if region is not None and run.params.get("report", {}).get("region") != region:
         raise Http404  # another region's computation
+    if not discloses_everything(organisation) and run.params.get("reader") != organisation.pk:  # type: ignore[union-attr]
+        raise Http404  # another organisation's computation
     if run.status == RunStatus.DONE and request.headers.get("HX-Request") == "true":
         return HttpResponseClientRefresh()
     return render(request, "analytics/_run_progress.html", {"run": run})
@@ -158,7 +164,7 @@ def export(request: HttpRequest) -> HttpResponse:
         category=request.GET.get("category") or None,
     )
     try:
-        report = report_compute(params).as_dict()
+        report = report_for_reader(params, organisation)
     except ReportError as error:
         messages.error(request, str(error))
         return redirect("analytics:dashboard")
@@ -199,7 +205,7 @@ def benchmark(request: HttpRequest) -> HttpResponse:
             "campaign": campaign,
             "products": products,
             "page_obj": page,
-            "min_group": BENCHMARK_MIN_GROUP,
+            "min_group": K,
         },
     )
 

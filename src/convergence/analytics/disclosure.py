@@ -1,0 +1,304 @@
+"""Disclosure control: what a logged-in organisation may see of *other* organisations' answers
+in aggregates. One rule, called by every page, file and API answer that a non-agency reader
+reaches (dashboards, exports, the peer benchmark, the API's report); the agency reads every
+figure unsuppressed, and the public observatory only ever shows the contract's public mode.
+
+Who is a peer
+-------------
+A reader *knows* the subjects it may read one by one (`catalog.selectors.subjects_visible_to`:
+a vendor its own products; an ARS or GRADeS its own subjects and every service of its region).
+Every other subject is a **peer** subject. A figure computed only from known subjects discloses
+nothing and is shown as is. A figure over peer subjects is a **peer cell**; it counts the
+distinct peer subjects it is computed from, never the reader's own, so a reader cannot pad a
+small group with subjects of its own (the benchmark attack: four own products at levels 0, 0, 3,
+3 beside one competitor's product revealed that product's levels through the median). A peer
+cell of fewer than K peer subjects (K = `engine.DEFAULT_MIN_CELL`, the contract's default
+public K) is suppressed; an empty one (no peer at all) is not a peer cell.
+
+Differencing, and complementary suppression
+-------------------------------------------
+A reader reaches several views of one campaign and scope: the national figures and a region's
+(a regional dashboard shows its region beside the national figures; an API token asks for any
+region), each unfiltered or filtered by one service type / product category. Their peer
+subjects are unions of the cells of one table per axis: rows are regions (plus the products
+of organisations with no region, a row no view selects on its own), columns are types or
+categories, with the margins: (region, all types), (national, type), (national, all types).
+A view is one entry of that table. Every row and every column is a linear relation (the total
+is the sum of its members), so a reader who sees all entries of a relation but one recovers that
+one by difference: national minus its own region (which it knows) gives the rest of the
+country, a category's national figures minus the same category in its region give the other
+regions' services of that category, the unfiltered figures minus every category but one give
+the last one. Hence, per axis and on the peer counts:
+
+1. primary suppression: an entry with 0 < peers < K is suppressed (an entry of the reader's
+   own region counts 0 peers for a region reader: it knows it, so its national figures are
+   suppressed when the rest of the country has fewer than K peers — "national minus own
+   region" — and the same at every filter's level);
+2. complementary suppression: in every relation (row or column with its total), the unknown
+   entries (suppressed, or selectable by no view) must not be a single one, and when the total
+   is shown their peers must add up to K or more; otherwise the smallest other entry with peers
+   is suppressed too, and so on until no relation is left that gives a small group away.
+
+Each axis cell counts two things: the peer subjects answering it (for the mean and the
+distribution: per-level counts are not suppressed one by one, since they come from the same
+>= K subjects, as in the contract's public mode) and those of them with an expected level (for
+`reached`, its rate and the projection); either below K suppresses the cell. The decision
+depends on the data only, never on the view asked for, so every view shows the same pattern.
+
+What is shown to a non-agency reader
+------------------------------------
+- A view whose subjects are all known (a region reader's own region of services): the full
+  report.
+- Any other view: the contract's **public mode** report (`public=True`, section 5 unchanged:
+  axes answered by fewer than K subjects, groups of fewer than K subjects and blocker entries
+  below K are suppressed), in which the axes suppressed by the rule above are suppressed too
+  (the same keys as public mode: `suppressed: true` and the figures null), with the blockers
+  of those axes left out and `axes_measured` / `axes_reaching_threshold` counted after it.
+  Subject counts (total, per status, groups) stay as public mode gives them: they say how many
+  subjects there are, not what they answered.
+- Two campaigns: the figures of each campaign follow the rule on their own (a campaign is
+  another table: its answers are other ones). The level transitions between two campaigns are
+  the one figure that joins them: with both campaigns' distributions shown, the transitions of
+  the subjects assessed in both give by difference the distribution of those assessed in one
+  only. A transition matrix of an axis is shown only when that axis is shown in both
+  campaigns and the peers assessed in both, in the later only and in the earlier only are each
+  none or at least K; the all-axes matrix sums the shown axes only.
+- The peer benchmark shows quartiles of the peers of one category (the reader's own products
+  left out of the peers and of the group's size), suppressed below K. Quartiles are not
+  additive, so no difference of benchmark cells is exact.
+
+What this does not do: it protects against exact recovery by difference of the views a reader
+can reach, as statistical offices' cell suppression does (threshold rule with complementary
+suppression along every relation); it does not bound what inequalities between suppressed
+cells imply, nor hide a group whose K subjects all answer alike (neither does the contract's
+public mode).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from convergence.assessments.models import Assessment, Campaign
+from convergence.catalog.models import Subject
+from convergence.catalog.selectors import subjects_visible_to
+from convergence.organisations.models import Organisation
+from convergence.organisations.tenancy import is_agency
+from convergence.referential.models import Axis
+
+from .engine import DEFAULT_MIN_CELL, SCOPES, ReportParams, report_compute, resolve
+from .facts import facts_refresh
+from .models import AnswerFact
+
+K = DEFAULT_MIN_CELL
+
+ALL = "*"  # the margin: every region (national) or every type / category
+NO_REGION = ""  # products of organisations without a region: no view selects them alone
+
+Entry = tuple[str, str]  # (region or ALL, type / category or ALL)
+
+
+@dataclass(frozen=True)
+class Peers:
+    """Peer subjects of one cell: answering the axis with a level, and of those the ones with
+    an expected level; `present`: with any answer on the axis (not applicable included)."""
+
+    answered: int = 0
+    expected: int = 0
+    present: int = 0
+
+    def __add__(self, other: Peers) -> Peers:
+        return Peers(
+            self.answered + other.answered, self.expected + other.expected, self.present + other.present
+        )
+
+    @property
+    def has_answers(self) -> bool:
+        return self.answered > 0
+
+
+def small(peers: Peers, k: int = K) -> bool:
+    """A group of peers that may not be shown: some, but fewer than K (either count)."""
+    return 0 < peers.answered < k or 0 < peers.expected < k
+
+
+def peer_group_shown(peers: int, k: int = K) -> bool:
+    """Whether a figure over `peers` distinct peer subjects (the reader's own excluded) may be
+    shown on its own: at least K of them."""
+    return peers >= k
+
+
+def discloses_everything(organisation: Organisation | None) -> bool:
+    """The agency reads every figure unsuppressed."""
+    return is_agency(organisation)
+
+
+def known_subjects(organisation: Organisation) -> QuerySet[Subject]:
+    """The subjects the reader may read one by one: figures over them alone disclose nothing."""
+    return subjects_visible_to(organisation)
+
+
+def known_assessments(organisation: Organisation, campaign_id: int) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(campaign_id=campaign_id, subject__in=known_subjects(organisation))
+
+
+# --- the table of peer counts and its suppression pattern ------------------------------------
+
+
+@dataclass
+class Pattern:
+    """Per axis code, the suppressed entries of the peer table (see the module docstring)."""
+
+    suppressed: dict[str, set[Entry]] = field(default_factory=dict)
+    peers: dict[str, dict[Entry, Peers]] = field(default_factory=dict)
+
+    def hides(self, axis: str, entry: Entry) -> bool:
+        return entry in self.suppressed.get(axis, set())
+
+    def peers_of(self, axis: str, entry: Entry) -> Peers:
+        return self.peers.get(axis, {}).get(entry, Peers())
+
+    def has_peers(self, entry: Entry) -> bool:
+        return any(cells.get(entry, Peers()).present for cells in self.peers.values())
+
+
+def view_entry(region: str | None, category: str | None) -> Entry:
+    return (region or ALL, category or ALL)
+
+
+def peer_cells(*, campaign: Campaign, kind: str, organisation: Organisation) -> dict[str, dict[Entry, Peers]]:
+    """Peer subjects per axis code and (region, type / category), from the report facts (one
+    answer per subject and axis): one GROUP BY query, plus the axes' codes. The margins are
+    sums of the grouped counts."""
+    facts_refresh()  # the facts of every write committed so far (one query when nothing is stale)
+    answered = Q(level__isnull=False)
+    rows = (
+        AnswerFact.objects.filter(campaign_id=campaign.pk, subject_kind=str(kind))
+        .exclude(assessment_id__in=known_assessments(organisation, campaign.pk).values("pk"))
+        .values_list("axis_id", "region", "type_or_category")
+        .annotate(
+            answered=Count("pk", filter=answered),
+            expected=Count("pk", filter=answered & Q(expected_level__isnull=False)),
+            present=Count("pk"),
+        )
+        .order_by()
+    )
+    codes = dict(Axis.objects.filter(referential_id=campaign.referential_id).values_list("pk", "code"))
+    cells: dict[str, dict[Entry, Peers]] = defaultdict(lambda: defaultdict(Peers))
+    for axis_id, region, category, n_answered, n_expected, n_present in rows:
+        peers = Peers(n_answered, n_expected, n_present)
+        table = cells[codes.get(axis_id, str(axis_id))]
+        for entry in {(region, category), (region, ALL), (ALL, category), (ALL, ALL)}:
+            table[entry] = table[entry] + peers
+    return {code: dict(table) for code, table in cells.items()}
+
+
+def relations(entries: Iterable[Entry]) -> list[tuple[list[Entry], Entry]]:
+    """(members, total) of every row and column of the table holding `entries`."""
+    regions = sorted({r for r, _c in entries if r != ALL})
+    categories = sorted({c for _r, c in entries if c != ALL})
+    lines = [([(r, c) for c in categories], (r, ALL)) for r in [*regions, ALL]]
+    lines += [([(r, c) for r in regions], (ALL, c)) for c in [*categories, ALL]]
+    return lines
+
+
+def suppression(cells: dict[Entry, Peers], *, k: int = K) -> set[Entry]:
+    """Primary then complementary suppression on one axis's table (module docstring)."""
+    suppressed = {e for e, p in cells.items() if small(p, k)}
+    # Entries no view selects are unknown to every reader, like suppressed ones.
+    unknown = suppressed | {e for e, p in cells.items() if e[0] == NO_REGION and p.has_answers}
+    lines = relations(cells)
+    by_entry: dict[Entry, list[int]] = defaultdict(list)
+    for index, (members, total) in enumerate(lines):
+        for entry in [*members, total]:
+            by_entry[entry].append(index)
+    pending = list(range(len(lines)))
+    while pending:
+        index = pending.pop()
+        members, total = lines[index]
+        hidden = [e for e in members if e in unknown and cells.get(e, Peers()).has_answers]
+        total_hidden = total in unknown
+        count = len(hidden) + int(total_hidden)
+        hidden_sum = sum((cells[e] for e in hidden), Peers())
+        if count == 0 or (count > 1 and (total_hidden or not small(hidden_sum, k))):
+            continue
+        candidates = sorted(
+            (e for e in members if e not in unknown and cells.get(e, Peers()).has_answers),
+            key=lambda e: (cells[e].answered, cells[e].expected, e),
+        )
+        if candidates:
+            pick = candidates[0]
+        elif not total_hidden and cells.get(total, Peers()).has_answers:
+            pick = total
+        else:
+            continue  # nothing left to hide in this relation (cannot happen with consistent sums)
+        unknown.add(pick)
+        suppressed.add(pick)
+        pending.extend(by_entry[pick])
+    return suppressed
+
+
+def disclosure_pattern(*, campaign: Campaign, kind: str, organisation: Organisation, k: int = K) -> Pattern:
+    """What `organisation` may not see of one campaign and scope, whatever the view."""
+    cells = peer_cells(campaign=campaign, kind=kind, organisation=organisation)
+    return Pattern(suppressed={code: suppression(table, k=k) for code, table in cells.items()}, peers=cells)
+
+
+# --- reports as a reader may see them -----------------------------------------------------------
+
+
+def report_for_reader(params: ReportParams, organisation: Organisation | None) -> dict[str, Any]:
+    """The report JSON (contract section 5) as `organisation` may see it: in full for the
+    agency and for a view of known subjects only; otherwise public mode with the peer rule on
+    top (module docstring). Raises engine.ReportError on bad parameters."""
+    report, _pattern = disclosed_report(params, organisation)
+    return report
+
+
+def disclosed_report(
+    params: ReportParams, organisation: Organisation | None
+) -> tuple[dict[str, Any], Pattern | None]:
+    """`report_for_reader`, with the pattern it applied (None: nothing suppressed by it)."""
+    if discloses_everything(organisation):
+        return report_compute(params).as_dict(), None
+    campaign, scope = resolve(params)
+    if organisation is None:  # no reader: public mode only, as without login
+        return report_compute(replace(params, public=True, min_cell=K)).as_dict(), None
+    pattern = disclosure_pattern(campaign=campaign, kind=SCOPES[params.scope], organisation=organisation)
+    entry = view_entry(params.region, params.category)
+    if not pattern.has_peers(entry):
+        return report_compute(replace(params, public=False)).as_dict(), pattern
+    report = report_compute(replace(params, public=True, min_cell=K))
+    hidden = set()
+    for figures in report.axes:
+        if pattern.hides(figures.code, entry) and not figures.suppressed:
+            figures.mean_level = figures.reached_rate = figures.reached = None
+            figures.distribution = figures.projection = None
+            figures.suppressed = True
+        if figures.suppressed:
+            hidden.add(figures.code)
+    report.blockers = [b for b in report.blockers if b["axis"] not in hidden]
+    measured = [a for a in report.axes if a.reached_rate is not None]
+    report.axes_measured = len(measured)
+    report.axes_reaching_threshold = sum(
+        1 for a in measured if a.reached_rate is not None and a.reached_rate >= params.threshold
+    )
+    return report.as_dict(), pattern
+
+
+def transitions_shown(
+    *, axis: str, entry: Entry, later: Pattern, earlier: Pattern, both: int, k: int = K
+) -> bool:
+    """Whether the level transitions of one axis between two campaigns may be shown: the axis is
+    shown in both campaigns, and the peers assessed in both (`both`), in the later one only and
+    in the earlier one only are each none or at least K (otherwise the transitions and the two
+    distributions give the others by difference)."""
+    if later.hides(axis, entry) or earlier.hides(axis, entry):
+        return False
+    later_only = max(later.peers_of(axis, entry).answered - both, 0)
+    earlier_only = max(earlier.peers_of(axis, entry).answered - both, 0)
+    return not any(0 < n < k for n in (both, later_only, earlier_only))
