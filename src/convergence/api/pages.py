@@ -2,15 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from convergence.organisations.tenancy import acting_organisation
 
-from . import services
+from . import selectors, services
 from .forms import TokenForm
-from .models import PersonalAccessToken
 
 
 @login_required
@@ -26,7 +25,7 @@ def token_list(request):
             expires_in_days=form.cleaned_data["expires_in_days"],
         )
         form = TokenForm()
-    tokens = PersonalAccessToken.objects.filter(user=request.user).select_related("organisation")
+    tokens = selectors.tokens_of(request.user)
     return render(
         request,
         "api/tokens.html",
@@ -37,7 +36,7 @@ def token_list(request):
 @login_required
 @require_POST
 def token_revoke(request, pk: int):
-    token = get_object_or_404(PersonalAccessToken, pk=pk, user=request.user)
+    token = selectors.get_token_or_404(request.user, pk)
     services.token_revoke(token=token)
     messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
     return redirect("api:tokens")

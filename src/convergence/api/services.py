@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ def token_create(
 ) -> tuple[PersonalAccessToken, str]:
     """Create a token for a member; returns the record and the raw token (shown once)."""
     if not Membership.objects.filter(user=user, organisation=organisation).exists():
-        raise PermissionError("not a member of this organisation")
+        raise PermissionDenied("not a member of this organisation")
     raw = token_generate()
     expires_at = timezone.now() + datetime.timedelta(days=expires_in_days) if expires_in_days else None
     token = PersonalAccessToken.objects.create(

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from dsfr.forms import DsfrBaseForm
 
 from convergence.catalog.enums import SubjectKind
+from convergence.lib.http import AuthenticatedRequest
 from convergence.organisations.rules import require_perm
 from convergence.organisations.tenancy import acting_organisation
 from convergence.referential.enums import ReferentialStatus
@@ -96,14 +97,14 @@ class CampaignForm(DsfrBaseForm):
         return cleaned
 
 
-def _require_follower(request: HttpRequest) -> None:
+def _require_follower(request: AuthenticatedRequest) -> None:
     try:
         require_perm(request.user, "assessments.view_campaign_progress")
     except PermissionDenied:
         raise PermissionDenied(_("Campaigns are managed by the national agency.")) from None
 
 
-def _require_manager(request: HttpRequest) -> None:
+def _require_manager(request: AuthenticatedRequest) -> None:
     # The services check it too; checked first here so a GET of a form is refused as well.
     try:
         require_perm(request.user, "assessments.manage_campaign")
@@ -111,7 +112,7 @@ def _require_manager(request: HttpRequest) -> None:
         raise PermissionDenied(_("Only agency analysts and administrators manage campaigns.")) from None
 
 
-def _get_campaign(request: HttpRequest, pk: int) -> Campaign:
+def _get_campaign(request: AuthenticatedRequest, pk: int) -> Campaign:
     return selectors.get_campaign_or_404(acting_organisation(request), pk=pk, with_progress=True)
 
 
@@ -124,7 +125,7 @@ def _apply_errors(form, error: ValidationError) -> None:
 
 
 @login_required
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     _require_follower(request)
     queryset = selectors.campaign_progress(
         selectors.campaigns_visible_to(acting_organisation(request)).select_related("referential")
@@ -148,7 +149,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _require_follower(request)
     campaign = _get_campaign(request, pk)
     # Progress per kind of subject and status: one GROUP BY.
@@ -186,7 +187,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def campaign_create(request: HttpRequest) -> HttpResponse:
+def campaign_create(request: AuthenticatedRequest) -> HttpResponse:
     _require_manager(request)
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -203,7 +204,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     campaign = _get_campaign(request, pk)
     if campaign.status == CampaignStatus.CLOSED:
@@ -227,7 +228,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     campaign = _get_campaign(request, pk)
     try:
@@ -248,7 +249,7 @@ def campaign_open(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_close(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     campaign = _get_campaign(request, pk)
     try:
