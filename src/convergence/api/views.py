@@ -157,16 +157,18 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"])
     def report(self, request, code=None):
-        """The campaign report (contract section 5). The agency reads it in full; others get the
-        public (small-cell suppressed) figures."""
-        from convergence.analytics.engine import ReportError, report_as_dict
+        """The campaign report (contract section 5). The agency reads it in full; others get what
+        the disclosure rule lets them see (analytics/disclosure.py: public mode whenever other
+        organisations' subjects count, with small-cell and complementary suppression)."""
+        from convergence.analytics.disclosure import report_for_reader
+        from convergence.analytics.engine import ReportError, ReportParams
 
         campaign = self.get_object()
         scope = request.query_params.get("scope", "")
         region = request.query_params.get("region") or None
-        public = not is_agency(_org(request))
         try:
-            data = report_as_dict(campaign=campaign.code, scope=scope, region=region, public=public)
+            params = ReportParams(campaign=campaign.code, scope=scope, region=region)
+            data = report_for_reader(params, _org(request))
         except ReportError as error:
             field, _sep, message = str(error).partition(": ")
             return errors_response([{"field": field or None, "message": message or str(error)}], 400)
