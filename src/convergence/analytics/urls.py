@@ -22,9 +22,9 @@ urlpatterns = [
 # anyone, public-mode snapshots only.
 ACCESS_POLICY = {
     "dashboard": "member",
-    "run_status": "member",
-    "export": "member",
-    "benchmark": "member",
+    "run_status": "region-or-agency",
+    "export": "region-or-agency",
+    "benchmark": "vendor",
     "publish": "agency",
     "observatory": "public",
     "report_schema": "public",

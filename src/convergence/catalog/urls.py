@@ -15,9 +15,9 @@ urlpatterns = [
 # Who may reach each URL (docs/development.md): objects outside the acting organisation are 404.
 ACCESS_POLICY = {
     "list": "member",
-    "create": "member",
+    "create": "declarant",
     "detail": "member",
-    "edit": "member",
-    "retire": "member",
-    "duplicate": "member",
+    "edit": "declarant",
+    "retire": "account-manager",
+    "duplicate": "vendor",
 }

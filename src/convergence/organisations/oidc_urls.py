@@ -13,4 +13,4 @@ urlpatterns = [
     path("<str:provider_id>/login/callback/", oidc.callback, name="oidc_callback"),
 ]
 
-ACCESS_POLICY = {"oidc_login": "public", "oidc_callback": "public"}
+ACCESS_POLICY = {"oidc_login": "public", "oidc_callback": "login-step"}

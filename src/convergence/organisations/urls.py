@@ -32,8 +32,8 @@ ACCESS_POLICY = {
     "invitation_revoke": "account-manager",
     "invitation_accept": "public",  # the token in the link is the credential
     "account": "authenticated",
-    "audit_log": "account-manager",  # account managers of the acting organisation; agency for all
-    "audit_log_csv": "account-manager",
+    "audit_log": "account-manager-or-agency",  # account managers of the acting organisation; agency for all
+    "audit_log_csv": "account-manager-or-agency",
     "security_events": "agency",
     "list": "agency",
     "create": "agency",
@@ -59,12 +59,12 @@ EXTERNAL_ACCESS_POLICY = {
     "account_reset_password_from_key_done": "public",
     "account_login_code_confirm": "public",
     "account_request_login_code": "public",
-    "account_confirm_login_code": "public",
+    "account_confirm_login_code": "login-step",
     "account_confirm_password_reset_code": "public",
     "account_reset_password_code": "public",
     "account_email_verification_code": "public",
     "mfa_index": "authenticated",
-    "mfa_authenticate": "public",  # second step of a login in progress
+    "mfa_authenticate": "login-step",  # second step of a login in progress
     "mfa_reauthenticate": "authenticated",
     "mfa_activate_totp": "authenticated",
     "mfa_deactivate_totp": "authenticated",
@@ -73,14 +73,14 @@ EXTERNAL_ACCESS_POLICY = {
     "mfa_download_recovery_codes": "authenticated",
     "mfa_trust": "public",
     "usersessions_list": "authenticated",
-    "socialaccount_signup": "public",
+    "socialaccount_signup": "login-step",
     "socialaccount_login_cancelled": "public",
-    "socialaccount_login_error": "public",
+    "socialaccount_login_error": "login-step",
     "socialaccount_connections": "authenticated",
     "openid_connect_login": "public",
-    "openid_connect_callback": "public",
+    "openid_connect_callback": "login-step",
     "oidc_login": "public",
-    "oidc_callback": "public",
+    "oidc_callback": "login-step",
     # Django
     "set_language": "public",
     "javascript-catalog": "public",
