@@ -3,24 +3,24 @@
 from convergence.catalog.checks import subject_kind_for, subject_problems
 from convergence.catalog.models import Subject
 
-PRODUCT = dict(
-    kind="product",
-    organisation_kind="vendor",
-    name="ACME DPI",
-    type_or_category="dpi",
-    known_codes={"dpi", "lgc"},
-    referential="ref-2025",
-)
-SERVICE = dict(
-    kind="service",
-    organisation_kind="grades",
-    name="Télécons",
-    type_or_category="telecons",
-    known_codes={"telecons", "ror"},
-    referential="ref-2025",
-    region="76",
-    organisation_region="76",
-)
+PRODUCT = {
+    "kind": "product",
+    "organisation_kind": "vendor",
+    "name": "ACME DPI",
+    "type_or_category": "dpi",
+    "known_codes": {"dpi", "lgc"},
+    "referential": "ref-2025",
+}
+SERVICE = {
+    "kind": "service",
+    "organisation_kind": "grades",
+    "name": "Télécons",
+    "type_or_category": "telecons",
+    "known_codes": {"telecons", "ror"},
+    "referential": "ref-2025",
+    "region": "76",
+    "organisation_region": "76",
+}
 
 
 def fields(problems):

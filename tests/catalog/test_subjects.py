@@ -1,7 +1,7 @@
 """Declaring, changing, retiring and listing products and regional services."""
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -11,9 +11,24 @@ from convergence.catalog.models import Subject
 from tests import factories as f
 
 
+def member_of(organisation):
+    """A member of the organisation (its first, or a new one with the kind's default role)."""
+    membership = organisation.memberships.first() or f.MembershipFactory(organisation=organisation)
+    return membership.user
+
+
+def manager_of(organisation):
+    role = "mandataire" if organisation.kind == "vendor" else "administrateur"
+    return f.MembershipFactory(organisation=organisation, role=role).user
+
+
 def test_a_vendor_declares_a_product_with_a_generated_code(referential, vendor_member):
     subject = services.subject_create(
-        organisation=vendor_member.organisation, name="ACME DPI", version="5.2", type_or_category="dpi"
+        actor=member_of(vendor_member.organisation),
+        organisation=vendor_member.organisation,
+        name="ACME DPI",
+        version="5.2",
+        type_or_category="dpi",
     )
     assert subject.kind == "product"
     assert subject.code == "acme-acme-dpi-52"
@@ -22,6 +37,7 @@ def test_a_vendor_declares_a_product_with_a_generated_code(referential, vendor_m
 
 def test_a_grades_declares_a_service_in_its_own_region(referential, grades_member):
     subject = services.subject_create(
+        actor=member_of(grades_member.organisation),
         organisation=grades_member.organisation,
         name="Télécons Occitanie",
         type_or_category="teleconsultation",
@@ -34,7 +50,12 @@ def test_it_rejects_a_category_unknown_to_the_current_referential_and_names_the_
     referential, vendor_member
 ):
     with pytest.raises(ValidationError) as caught:
-        services.subject_create(organisation=vendor_member.organisation, name="X", type_or_category="telecon")
+        services.subject_create(
+            actor=member_of(vendor_member.organisation),
+            organisation=vendor_member.organisation,
+            name="X",
+            type_or_category="telecon",
+        )
     message = str(caught.value.error_dict["type_or_category"])
     assert '"telecon"' in message and "dpi, lgc" in message
     assert not Subject.objects.exists()
@@ -43,20 +64,31 @@ def test_it_rejects_a_category_unknown_to_the_current_referential_and_names_the_
 def test_a_service_type_is_not_a_product_category(referential, vendor_member):
     with pytest.raises(ValidationError):
         services.subject_create(
-            organisation=vendor_member.organisation, name="X", type_or_category="teleconsultation"
+            actor=member_of(vendor_member.organisation),
+            organisation=vendor_member.organisation,
+            name="X",
+            type_or_category="teleconsultation",
         )
 
 
 def test_the_agency_declares_nothing(referential, agency_member):
-    with pytest.raises(ValidationError):
-        services.subject_create(organisation=agency_member.organisation, name="X", type_or_category="dpi")
+    with pytest.raises(PermissionDenied):
+        services.subject_create(
+            actor=member_of(agency_member.organisation),
+            organisation=agency_member.organisation,
+            name="X",
+            type_or_category="dpi",
+        )
 
 
 def test_retiring_keeps_the_subject_and_its_history(referential, vendor_member):
     subject = services.subject_create(
-        organisation=vendor_member.organisation, name="X", type_or_category="dpi"
+        actor=member_of(vendor_member.organisation),
+        organisation=vendor_member.organisation,
+        name="X",
+        type_or_category="dpi",
     )
-    services.subject_retire(subject=subject)
+    services.subject_retire(actor=manager_of(subject.organisation), subject=subject)
     subject.refresh_from_db()
     assert subject.status == "retired"
     assert subject.history.count() == 2
@@ -64,18 +96,23 @@ def test_retiring_keeps_the_subject_and_its_history(referential, vendor_member):
 
 def test_a_platform_variant_copies_the_declaration(referential, vendor_member):
     subject = services.subject_create(
+        actor=member_of(vendor_member.organisation),
         organisation=vendor_member.organisation,
         name="Mon appli",
         version="2",
         type_or_category="lgc",
         product_reference="REF-1",
     )
-    variant = services.subject_duplicate_as_variant(subject=subject, platform="iOS Mobile")
+    variant = services.subject_duplicate_as_variant(
+        actor=member_of(subject.organisation), subject=subject, platform="iOS Mobile"
+    )
     assert variant.pk != subject.pk
     assert variant.name == "Mon appli iOS Mobile"
     assert (variant.type_or_category, variant.version, variant.product_reference) == ("lgc", "2", "REF-1")
     with pytest.raises(ValidationError):
-        services.subject_duplicate_as_variant(subject=subject, platform="iOS Mobile")
+        services.subject_duplicate_as_variant(
+            actor=member_of(subject.organisation), subject=subject, platform="iOS Mobile"
+        )
 
 
 # Pages
@@ -118,7 +155,10 @@ def test_a_duplicate_code_is_reported_on_the_code_field(client, referential, ven
 
 def test_editing_records_the_change_in_the_history(client, referential, vendor_member):
     subject = services.subject_create(
-        organisation=vendor_member.organisation, name="X", type_or_category="dpi"
+        actor=member_of(vendor_member.organisation),
+        organisation=vendor_member.organisation,
+        name="X",
+        type_or_category="dpi",
     )
     client.force_login(vendor_member.user)
     response = client.post(
@@ -134,7 +174,10 @@ def test_editing_records_the_change_in_the_history(client, referential, vendor_m
 
 def test_the_variant_page_declares_a_variant(client, referential, vendor_member):
     subject = services.subject_create(
-        organisation=vendor_member.organisation, name="App", type_or_category="dpi"
+        actor=member_of(vendor_member.organisation),
+        organisation=vendor_member.organisation,
+        name="App",
+        type_or_category="dpi",
     )
     client.force_login(vendor_member.user)
     response = client.post(reverse("catalog:duplicate", args=[subject.pk]), {"platform": "Site Web"})
@@ -160,7 +203,10 @@ def test_another_organisations_subject_is_a_404_and_stays_unchanged(
     client, referential, vendor_member, other_vendor_member, url_name, method, data
 ):
     theirs = services.subject_create(
-        organisation=other_vendor_member.organisation, name="Theirs", type_or_category="dpi"
+        actor=member_of(other_vendor_member.organisation),
+        organisation=other_vendor_member.organisation,
+        name="Theirs",
+        type_or_category="dpi",
     )
     client.force_login(vendor_member.user)
     response = getattr(client, method)(reverse(url_name, args=[theirs.pk]), data)
@@ -172,7 +218,9 @@ def test_another_organisations_subject_is_a_404_and_stays_unchanged(
 
 def test_a_region_reads_but_does_not_edit_the_ars_services_of_its_region(client, referential, grades_member):
     ars = f.OrganisationFactory(ars=True, code="ars-occ")
-    service = services.subject_create(organisation=ars, name="ROR", type_or_category="teleconsultation")
+    service = services.subject_create(
+        actor=member_of(ars), organisation=ars, name="ROR", type_or_category="teleconsultation"
+    )
     client.force_login(grades_member.user)
     assert client.get(reverse("catalog:detail", args=[service.pk])).status_code == 200
     assert client.post(reverse("catalog:retire", args=[service.pk])).status_code == 404
@@ -193,6 +241,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, referential):
 def catalogue(referential, vendor_member, other_vendor_member, grades_member):
     mine = [
         services.subject_create(
+            actor=member_of(vendor_member.organisation),
             organisation=vendor_member.organisation,
             name=f"Produit {n:02d}",
             type_or_category="dpi" if n % 2 else "lgc",
@@ -201,10 +250,16 @@ def catalogue(referential, vendor_member, other_vendor_member, grades_member):
         for n in range(30)
     ]
     services.subject_create(
-        organisation=other_vendor_member.organisation, name="Secret", type_or_category="dpi"
+        actor=member_of(other_vendor_member.organisation),
+        organisation=other_vendor_member.organisation,
+        name="Secret",
+        type_or_category="dpi",
     )
     services.subject_create(
-        organisation=grades_member.organisation, name="Service", type_or_category="teleconsultation"
+        actor=member_of(grades_member.organisation),
+        organisation=grades_member.organisation,
+        name="Service",
+        type_or_category="teleconsultation",
     )
     return mine
 
@@ -274,14 +329,17 @@ def test_the_detail_query_count_does_not_grow_with_the_history(
     client, referential, vendor_member, django_assert_max_num_queries
 ):
     subject = services.subject_create(
-        organisation=vendor_member.organisation, name="X", type_or_category="dpi"
+        actor=member_of(vendor_member.organisation),
+        organisation=vendor_member.organisation,
+        name="X",
+        type_or_category="dpi",
     )
     client.force_login(vendor_member.user)
     url = reverse("catalog:detail", args=[subject.pk])
     client.get(url)
     short = count_queries(lambda: client.get(url))
     for n in range(15):
-        services.subject_update(subject=subject, name=f"X{n}")
+        services.subject_update(actor=member_of(subject.organisation), subject=subject, name=f"X{n}")
     long = count_queries(lambda: client.get(url))
     assert long == short
     with django_assert_max_num_queries(25):
@@ -317,3 +375,79 @@ def test_region_names_follow_the_page_language_and_the_filter_reads_all_regions(
     french = client.get(reverse("catalog:list"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "53 Bretagne" in french and "Toutes les régions" in french
     assert "Toutes les organisations" in french
+
+
+# Retiring and reactivating: account managers only
+
+
+@pytest.fixture
+def product(referential, vendor_member):
+    return services.subject_create(
+        actor=vendor_member.user,
+        organisation=vendor_member.organisation,
+        name="ACME DPI",
+        type_or_category="dpi",
+    )
+
+
+def test_an_employee_cannot_retire_a_product_and_it_stays_active(client, product, vendor_member):
+    client.force_login(vendor_member.user)  # salarié
+    page = client.get(reverse("catalog:detail", args=[product.pk])).content.decode()
+    assert reverse("catalog:retire", args=[product.pk]) not in page
+    response = client.post(reverse("catalog:retire", args=[product.pk]))
+    assert response.status_code == 403
+    product.refresh_from_db()
+    assert product.status == "active" and product.history.count() == 1
+    with pytest.raises(PermissionDenied):
+        services.subject_retire(actor=vendor_member.user, subject=product)
+
+
+def test_a_regional_contributor_cannot_retire_its_service(client, referential, grades_member):
+    service = services.subject_create(
+        actor=grades_member.user,
+        organisation=grades_member.organisation,
+        name="ROR",
+        type_or_category="teleconsultation",
+    )
+    client.force_login(grades_member.user)  # contributeur
+    assert client.post(reverse("catalog:retire", args=[service.pk])).status_code == 403
+    service.refresh_from_db()
+    assert service.status == "active"
+
+
+def test_an_account_manager_retires_then_reactivates_a_product(client, product):
+    manager = manager_of(product.organisation)
+    client.force_login(manager)
+    page = client.get(reverse("catalog:detail", args=[product.pk])).content.decode()
+    assert reverse("catalog:retire", args=[product.pk]) in page
+    assert reverse("catalog:reactivate", args=[product.pk]) not in page
+    assert client.post(reverse("catalog:retire", args=[product.pk])).status_code == 302
+    product.refresh_from_db()
+    assert product.status == "retired"
+    page = client.get(reverse("catalog:detail", args=[product.pk])).content.decode()
+    assert reverse("catalog:reactivate", args=[product.pk]) in page and "data-confirm" in page
+    assert reverse("catalog:retire", args=[product.pk]) not in page
+    assert client.post(reverse("catalog:reactivate", args=[product.pk])).status_code == 302
+    product.refresh_from_db()
+    assert product.status == "active"
+
+
+def test_an_employee_cannot_reactivate_and_an_active_subject_is_not_reactivated(
+    client, product, vendor_member
+):
+    manager = manager_of(product.organisation)
+    with pytest.raises(ValidationError):
+        services.subject_reactivate(actor=manager, subject=product)
+    services.subject_retire(actor=manager, subject=product)
+    client.force_login(vendor_member.user)
+    assert client.post(reverse("catalog:reactivate", args=[product.pk])).status_code == 403
+    product.refresh_from_db()
+    assert product.status == "retired"
+
+
+def test_another_organisations_manager_gets_a_404_on_reactivate(client, product, other_vendor_member):
+    services.subject_retire(actor=manager_of(product.organisation), subject=product)
+    client.force_login(manager_of(other_vendor_member.organisation))
+    assert client.post(reverse("catalog:reactivate", args=[product.pk])).status_code == 404
+    product.refresh_from_db()
+    assert product.status == "retired"

@@ -103,6 +103,18 @@ class Assessment(models.Model):
     def owning_organisation(self):
         return self.subject.organisation
 
+    # Audit protocol (organisations.audit): the owner's id without loading the subject when it
+    # is not loaded already (one `values_list` then).
+    @property
+    def owning_organisation_id(self) -> int | None:
+        subject = self._state.fields_cache.get("subject")
+        if subject is not None:
+            return subject.organisation_id
+        return Subject.objects.filter(pk=self.subject_id).values_list("organisation_id", flat=True).first()
+
+    def audit_label(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"
+
 
 class Answer(models.Model):
     """The declared level on one axis, or "not applicable" with a reason (never counted as 0).
@@ -143,6 +155,22 @@ class Answer(models.Model):
     @property
     def owning_organisation(self):
         return self.assessment.subject.organisation
+
+    # Audit protocol (organisations.audit): through a loaded assessment when there is one, else
+    # one `values_list`.
+    @property
+    def owning_organisation_id(self) -> int | None:
+        assessment = self._state.fields_cache.get("assessment")
+        if assessment is not None:
+            return assessment.owning_organisation_id
+        return (
+            Assessment.objects.filter(pk=self.assessment_id)
+            .values_list("subject__organisation_id", flat=True)
+            .first()
+        )
+
+    def audit_label(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"
 
 
 class AnswerBlocker(models.Model):

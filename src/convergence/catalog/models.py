@@ -52,6 +52,14 @@ class Subject(models.Model):
     def owning_organisation(self) -> Organisation:
         return self.organisation
 
+    # Audit protocol (organisations.audit): the owner's id and a label, with no query.
+    @property
+    def owning_organisation_id(self) -> int:
+        return self.organisation_id
+
+    def audit_label(self) -> str:
+        return self.name
+
     @property
     def effective_region(self) -> str:
         """The region the subject counts in: its own for a service, its organisation's for a product."""

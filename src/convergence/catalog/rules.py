@@ -26,6 +26,8 @@ def subject_of(obj):
 def is_regional_reader(user, obj) -> bool:
     """Member of an ARS or GRADeS of the region of a regional service."""
     subject = subject_of(obj)
+    if not user.is_authenticated:
+        return False
     if subject is None or subject.kind != SubjectKind.SERVICE or not subject.region:
         return False
     from convergence.organisations.models import Organisation

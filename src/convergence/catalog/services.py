@@ -1,8 +1,8 @@
 """Writes on the catalog: declaring, changing and retiring products and regional services.
 
-Every write goes through these functions (views, API, importers, demo): they check the service
-type / product category code against the current published referential, and that the acting
-organisation may declare that kind of subject, so the rule lives in one place.
+Every write goes through these functions (views, API, demo): they take the acting user and
+check their permission (`catalog.rules`), then the record rules (`catalog.checks`, which the bulk
+importer calls too) against the current published referential, so each rule lives in one place.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from convergence.lib.checks import raise_if_any
-from convergence.organisations.models import Organisation
+from convergence.organisations.models import Organisation, User
+from convergence.organisations.rules import require_perm
 from convergence.referential.models import Referential
 
 from . import checks
@@ -57,6 +58,7 @@ def _unique_code(base: str) -> str:
 @transaction.atomic
 def subject_create(
     *,
+    actor: User,
     organisation: Organisation,
     name: str,
     type_or_category: str,
@@ -70,7 +72,9 @@ def subject_create(
     """Declare a product (vendor) or a regional service (ARS, GRADeS).
 
     A service belongs to its organisation's region; a product has no region of its own.
+    The actor needs `catalog.add_subject` on the organisation.
     """
+    require_perm(actor, "catalog.add_subject", organisation)
     kind = subject_kind_for(organisation)
     if kind is None:
         raise ValidationError(str(checks.DECLARES_NOTHING))
@@ -123,8 +127,10 @@ def subject_create(
 
 
 @transaction.atomic
-def subject_update(*, subject: Subject, **changes: str) -> Subject:
-    """Change a subject's declaration; unknown fields are refused rather than ignored."""
+def subject_update(*, actor: User, subject: Subject, **changes: str) -> Subject:
+    """Change a subject's declaration (`catalog.change_subject`); unknown fields are refused
+    rather than ignored."""
+    require_perm(actor, "catalog.change_subject", subject)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
@@ -175,22 +181,40 @@ def subject_update(*, subject: Subject, **changes: str) -> Subject:
 
 
 @transaction.atomic
-def subject_retire(*, subject: Subject) -> Subject:
-    """Retire a subject: kept with its history and past assessments, no longer assessed."""
+def subject_retire(*, actor: User, subject: Subject) -> Subject:
+    """Retire a subject (`catalog.delete_subject`: its organisation's account managers): kept
+    with its history and past assessments, no longer assessed."""
+    require_perm(actor, "catalog.delete_subject", subject)
+    return _subject_set_status(subject, SubjectStatus.RETIRED)
+
+
+@transaction.atomic
+def subject_reactivate(*, actor: User, subject: Subject) -> Subject:
+    """Bring a retired subject back as active (`catalog.delete_subject`, like retiring it)."""
+    require_perm(actor, "catalog.delete_subject", subject)
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
     if subject.status != SubjectStatus.RETIRED:
-        subject.status = SubjectStatus.RETIRED
+        raise ValidationError({"status": _("Only a retired product or service can be reactivated.")})
+    return _subject_set_status(subject, SubjectStatus.ACTIVE)
+
+
+def _subject_set_status(subject: Subject, status: str) -> Subject:
+    subject = Subject.objects.select_for_update().get(pk=subject.pk)
+    if subject.status != status:
+        subject.status = status
         subject.save(update_fields=["status", "updated_at"])
     return subject
 
 
 @transaction.atomic
-def subject_duplicate_as_variant(*, subject: Subject, platform: str) -> Subject:
+def subject_duplicate_as_variant(*, actor: User, subject: Subject, platform: str) -> Subject:
     """Declare a platform variant of a product ("X iOS Mobile" next to "X Site Web").
 
     A product whose maturity differs by platform is assessed as several products: the variant
     copies the declaration, is named after the platform, and starts its own history.
+    The actor needs `catalog.add_subject` on the product's organisation.
     """
+    require_perm(actor, "catalog.add_subject", subject.organisation)
     platform = platform.strip()
     if not platform:
         raise ValidationError({"platform": _("Give the platform of the variant (e.g. iOS, Web).")})

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.subject_detail, name="detail"),
     path("<int:pk>/modifier/", views.subject_edit, name="edit"),
     path("<int:pk>/retirer/", views.subject_retire, name="retire"),
+    path("<int:pk>/reactiver/", views.subject_reactivate, name="reactivate"),
     path("<int:pk>/variante/", views.subject_duplicate, name="duplicate"),
 ]
 

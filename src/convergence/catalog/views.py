@@ -1,4 +1,8 @@
-"""Catalog pages: short views over the selectors (reads) and services (writes)."""
+"""Catalog pages: short views over the selectors (reads) and services (writes).
+
+The services check the permissions (`catalog.rules`); a view checks one itself only before
+showing a form (GET), with the same permission. `PermissionDenied` becomes the 403 page.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from convergence.organisations.rules import require_perm
 from convergence.organisations.tenancy import acting_organisation
 
-from . import selectors, services
+from . import checks, selectors, services
 from .enums import SubjectKind
 from .filters import SubjectFilter
 from .forms import SubjectForm, VariantForm
@@ -58,6 +63,8 @@ def subject_list(request: HttpRequest) -> HttpResponse:
 def subject_detail(request: HttpRequest, pk: int) -> HttpResponse:
     acting = acting_organisation(request)
     subject = selectors.subject_get(organisation=acting, pk=pk)
+    require_perm(request.user, "catalog.view_subject", subject)
+    own = acting is not None and subject.organisation_id == acting.pk
     records = list(
         subject.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
     )
@@ -76,13 +83,20 @@ def subject_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for c in delta.changes
             ]
         changes.append({"record": newer, "changed": changed})
+    user = request.user
     return render(
         request,
         "catalog/subject_detail.html",
         {
             "subject": subject,
             "changes": changes,
-            "can_edit": acting is not None and subject.organisation_id == acting.pk,
+            # The buttons shown are the permissions the services check (on the acting
+            # organisation's own subjects: another organisation's are read-only here).
+            "can_edit": own and user.has_perm("catalog.change_subject", subject),
+            "can_duplicate": own
+            and subject.kind == SubjectKind.PRODUCT
+            and user.has_perm("catalog.add_subject", acting),
+            "can_retire": own and user.has_perm("catalog.delete_subject", subject),
         },
     )
 
@@ -90,13 +104,14 @@ def subject_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def subject_create(request: HttpRequest) -> HttpResponse:
     acting = acting_organisation(request)
+    require_perm(request.user, "catalog.add_subject", acting, message=checks.DECLARES_NOTHING)
     kind = services.subject_kind_for(acting) if acting else None
     if acting is None or kind is None:
-        raise PermissionDenied(_("Only vendors declare products and only ARS or GRADeS declare services."))
+        raise PermissionDenied(checks.DECLARES_NOTHING)
     form = SubjectForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         try:
-            subject = services.subject_create(organisation=acting, **form.cleaned_data)
+            subject = services.subject_create(actor=request.user, organisation=acting, **form.cleaned_data)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -109,10 +124,11 @@ def subject_create(request: HttpRequest) -> HttpResponse:
 def subject_edit(request: HttpRequest, pk: int) -> HttpResponse:
     acting = acting_organisation(request)
     subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
+    require_perm(request.user, "catalog.change_subject", subject)
     form = SubjectForm(request.POST or None, kind=subject.kind, subject=subject)
     if request.method == "POST" and form.is_valid():
         try:
-            subject = services.subject_update(subject=subject, **form.cleaned_data)
+            subject = services.subject_update(actor=request.user, subject=subject, **form.cleaned_data)
         except ValidationError as error:
             _apply_errors(form, error)
         else:
@@ -128,8 +144,22 @@ def subject_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def subject_retire(request: HttpRequest, pk: int) -> HttpResponse:
     acting = acting_organisation(request)
     subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
-    services.subject_retire(subject=subject)
+    subject = services.subject_retire(actor=request.user, subject=subject)
     messages.success(request, _("“%(name)s” has been retired; its history is kept.") % {"name": subject})
+    return redirect("catalog:detail", pk=subject.pk)
+
+
+@login_required
+@require_POST
+def subject_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    acting = acting_organisation(request)
+    subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
+    try:
+        subject = services.subject_reactivate(actor=request.user, subject=subject)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("“%(name)s” is active again.") % {"name": subject})
     return redirect("catalog:detail", pk=subject.pk)
 
 
@@ -139,11 +169,12 @@ def subject_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
     subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
     if subject.kind != SubjectKind.PRODUCT:
         raise PermissionDenied(_("Only products have platform variants."))
+    require_perm(request.user, "catalog.add_subject", subject.organisation)
     form = VariantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             variant = services.subject_duplicate_as_variant(
-                subject=subject, platform=form.cleaned_data["platform"]
+                actor=request.user, subject=subject, platform=form.cleaned_data["platform"]
             )
         except ValidationError as error:
             _apply_errors(form, error)

@@ -54,45 +54,22 @@ def _request_acting_organisation_id() -> int | None:
 
 
 def owner_organisation_id(instance: models.Model) -> int | None:
-    """The id of the organisation an audited object belongs to, with as few queries as possible
-    (a cached related object when loaded, else one `values_list`)."""
-    label = instance._meta.label
-    if label == "organisations.Organisation":
-        return instance.pk
-    if label in ("organisations.Membership", "catalog.Subject"):
-        return instance.organisation_id  # type: ignore[attr-defined]
-    if label == "assessments.Assessment":
-        cache = instance._state.fields_cache
-        if "subject" in cache:
-            return cache["subject"].organisation_id
-        from convergence.catalog.models import Subject
-
-        subject_id = getattr(instance, "subject_id")  # noqa: B009 (a field of Assessment, not of Model)
-        return Subject.objects.filter(pk=subject_id).values_list("organisation_id", flat=True).first()
-    if label == "assessments.Answer":
-        cache = instance._state.fields_cache
-        if "assessment" in cache:
-            return owner_organisation_id(cache["assessment"])
-        from convergence.assessments.models import Assessment
-
-        return (
-            Assessment.objects.filter(pk=instance.assessment_id)  # type: ignore[attr-defined]
-            .values_list("subject__organisation_id", flat=True)
-            .first()
-        )
-    return getattr(instance, "organisation_id", None)
+    """The id of the organisation an audited object belongs to (None: agency-wide objects such
+    as campaigns and referentials). Each audited tenant model says it through an
+    ``owning_organisation_id`` property that costs no query when the relation is loaded."""
+    return getattr(instance, "owning_organisation_id", None)
 
 
 def object_repr(instance: models.Model) -> str:
-    """A short label that needs no extra query (``str()`` of an answer walks three relations)."""
+    """A short label that needs no extra query (``str()`` of an answer walks three relations):
+    the model's ``audit_label()`` when it has one, else its name, title or code."""
+    label = getattr(instance, "audit_label", None)
+    if callable(label):
+        return str(label())[:300]
     for attribute in ("name", "title", "code"):
         value = getattr(instance, attribute, None)
         if value:
             return str(value)[:300]
-    if instance._meta.label == "organisations.Membership":
-        member = instance._state.fields_cache.get("user")
-        who = member.email if member is not None else f"#{instance.pk}"
-        return f"{instance._meta.verbose_name} {who} ({instance.role})"  # type: ignore[attr-defined]
     return f"{instance._meta.verbose_name} #{instance.pk}"
 
 

@@ -59,6 +59,18 @@ class Organisation(models.Model):
     def is_regional(self) -> bool:
         return self.kind in (OrganisationKind.ARS, OrganisationKind.GRADES)
 
+    # Tenancy and audit protocols (rules.organisation_of, audit): an organisation owns itself.
+    @property
+    def owning_organisation(self) -> "Organisation":
+        return self
+
+    @property
+    def owning_organisation_id(self) -> int | None:
+        return self.pk
+
+    def audit_label(self) -> str:
+        return self.name
+
 
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
@@ -73,6 +85,22 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
+
+    @property
+    def owning_organisation(self) -> Organisation:
+        return self.organisation
+
+    @property
+    def owning_organisation_id(self) -> int:
+        return self.organisation_id
+
+    def audit_label(self) -> str:
+        """The member's address when the user is loaded (no query otherwise) and the role."""
+        member = self._state.fields_cache.get("user")
+        return _("membership %(who)s (%(role)s)") % {
+            "who": member.email if member is not None else f"#{self.pk}",
+            "role": self.role,
+        }
 
 
 class Invitation(models.Model):

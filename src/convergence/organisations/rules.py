@@ -71,6 +71,7 @@ from typing import Any
 import rules
 from django.core.exceptions import PermissionDenied
 from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext_lazy as _
 
 from .enums import ACCOUNT_MANAGER_ROLES, ROLES_BY_KIND, OrganisationKind, Role
 
@@ -159,14 +160,24 @@ def assignable_roles(user, organisation) -> list[str]:
 # --- Predicates on an organisation (or any object, through `organisation_of`) -------------------
 
 
+def _organisation_key(obj):
+    """The organisation (or its id, when the object carries it without a query) for `role_in`:
+    checking a permission on each membership of a page costs no query per row."""
+    from .models import Invitation, Membership
+
+    if isinstance(obj, Membership | Invitation):
+        return obj.organisation_id
+    return organisation_of(obj)
+
+
 @rules.predicate
 def is_member(user, obj) -> bool:
-    return role_in(user, organisation_of(obj)) is not None
+    return role_in(user, _organisation_key(obj)) is not None
 
 
 @rules.predicate
 def manages_accounts(user, obj) -> bool:
-    return role_in(user, organisation_of(obj)) in ACCOUNT_MANAGER_ROLES
+    return role_in(user, _organisation_key(obj)) in ACCOUNT_MANAGER_ROLES
 
 
 @rules.predicate
@@ -206,20 +217,36 @@ def is_own_membership(user, membership) -> bool:
 def outranks_or_equals(user, membership) -> bool:
     """The user's role ranks at least as high as the membership's (a représentant cannot touch a
     mandataire)."""
-    role = role_in(user, membership.organisation)
+    role = role_in(user, membership.organisation_id)
     return role is not None and ROLE_RANK.get(role, 0) >= ROLE_RANK.get(membership.role, 0)
 
 
+@rules.predicate
+def is_agency_organisation(user, obj) -> bool:
+    """The object's organisation is the national agency (pass the acting organisation: a
+    person who belongs to the agency and to a vendor reads agency pages only acting for it)."""
+    organisation = organisation_of(obj)
+    return organisation is not None and organisation.is_agency
+
+
+acts_for_agency = is_agency_organisation & is_member
+
 # Organisations
 rules.add_perm("organisations.view_organisation", is_member | is_agency_member)
+rules.add_perm("organisations.list_organisations", acts_for_agency)
+rules.add_perm("organisations.add_organisation", is_agency_analyst)
 rules.add_perm("organisations.change_organisation", manages_accounts)
 rules.add_perm("organisations.manage_members", manages_accounts)
-rules.add_perm("organisations.change_membership", manages_accounts & outranks_or_equals & ~is_own_membership)
+# Whether the new role may be granted (never above one's own rank, never raising oneself) depends
+# on the role asked for: `services.membership_change_role` decides that part.
+rules.add_perm("organisations.change_membership", is_own_membership | (manages_accounts & outranks_or_equals))
 rules.add_perm("organisations.remove_membership", is_own_membership | (manages_accounts & outranks_or_equals))
-rules.add_perm("organisations.view_audit_log", manages_accounts | is_agency_member)
+rules.add_perm("organisations.view_audit_log", manages_accounts | acts_for_agency)
+rules.add_perm("organisations.view_security_events", acts_for_agency)
 
 
-def require_perm(user, perm: str, obj=None) -> None:
-    """Raise PermissionDenied unless the user has the permission (for services)."""
-    if not user.has_perm(perm, obj):
-        raise PermissionDenied(perm)
+def require_perm(user, perm: str, obj=None, *, message: object = None) -> None:
+    """Raise PermissionDenied unless the user has the permission (services, and views that have
+    no service). `message` is what the 403 page says (default: a generic sentence)."""
+    if user is None or not user.has_perm(perm, obj):
+        raise PermissionDenied(message or _("You do not have the permission to do this."))

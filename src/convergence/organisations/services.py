@@ -23,7 +23,7 @@ from convergence.lib.checks import raise_if_any
 from .checks import normalise_siren, organisation_problems, organisation_uniqueness_problems
 from .enums import ACCOUNT_MANAGER_ROLES, ROLES_BY_KIND, OrganisationKind, Role
 from .models import Invitation, Membership, Organisation, User
-from .rules import ROLE_RANK, assignable_roles, is_agency_analyst, manages_accounts, role_in
+from .rules import ROLE_RANK, assignable_roles, manages_accounts, require_perm
 from .selectors import existing_organisation_slots
 
 INVITATION_TTL = timedelta(days=int(getattr(settings, "INVITATION_TTL_DAYS", 7)))
@@ -61,8 +61,12 @@ def organisation_create(
     With `first_manager_email`, invites its first account manager (mandataire for a vendor,
     administrateur otherwise) and returns the invitation token (None otherwise).
     """
-    if actor is not None and not is_agency_analyst(actor):
-        raise _deny(_("Only the national agency creates organisations."))
+    if actor is not None:
+        require_perm(
+            actor,
+            "organisations.add_organisation",
+            message=_("Only the national agency creates organisations."),
+        )
     siren = normalise_siren(siren)
     _check_organisation(kind=kind, name=name, region=region, siren=siren, code=code)
     organisation = Organisation(code=code, name=name.strip(), kind=kind, region=region, siren=siren)
@@ -83,8 +87,12 @@ def organisation_update(
     *, actor: User, organisation: Organisation, name: str, siren: str = ""
 ) -> Organisation:
     """Change an organisation's name (and a vendor's SIREN). Its kind, code and region stay."""
-    if not manages_accounts(actor, organisation):
-        raise _deny(_("Only the organisation's account managers may change its profile."))
+    require_perm(
+        actor,
+        "organisations.change_organisation",
+        organisation,
+        message=_("Only the organisation's account managers may change its profile."),
+    )
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     siren = normalise_siren(siren)
     _check_organisation(
@@ -118,15 +126,14 @@ def membership_change_role(*, actor: User, membership: Membership, role: str) ->
         raise ValidationError({"role": _("This role does not exist for this kind of organisation.")})
     if role == membership.role:
         return membership
-    actor_role = role_in(actor, organisation)
+    if not actor.has_perm("organisations.change_membership", membership):
+        if manages_accounts(actor, organisation):
+            raise _deny(_("You cannot change the role of someone whose role ranks above yours."))
+        raise _deny(_("Only account managers change roles."))
     if membership.user_id == actor.pk:
         if ROLE_RANK[role] > ROLE_RANK[membership.role]:
             raise _deny(_("You cannot raise your own role; ask another account manager."))
     else:
-        if actor_role not in ACCOUNT_MANAGER_ROLES:
-            raise _deny(_("Only account managers change roles."))
-        if ROLE_RANK[membership.role] > ROLE_RANK[actor_role]:
-            raise _deny(_("You cannot change the role of someone whose role ranks above yours."))
         if role not in assignable_roles(actor, organisation):
             raise _deny(_("You cannot grant a role that ranks above your own."))
     if (
@@ -149,12 +156,10 @@ def membership_remove(*, actor: User, membership: Membership) -> None:
     membership = next((m for m in memberships if m.pk == membership.pk), None)  # type: ignore[assignment]
     if membership is None:
         raise ValidationError(_("This person is no longer a member."))
-    if membership.user_id != actor.pk:
-        actor_role = role_in(actor, organisation)
-        if actor_role not in ACCOUNT_MANAGER_ROLES:
-            raise _deny(_("Only account managers remove members."))
-        if ROLE_RANK[membership.role] > ROLE_RANK[actor_role]:
+    if not actor.has_perm("organisations.remove_membership", membership):
+        if manages_accounts(actor, organisation):
             raise _deny(_("You cannot remove someone whose role ranks above yours."))
+        raise _deny(_("Only account managers remove members."))
     if membership.role in ACCOUNT_MANAGER_ROLES and not _other_managers(memberships, membership):
         raise ValidationError(
             _("The organisation must keep at least one account manager: appoint another first.")
@@ -198,8 +203,12 @@ def invitation_create(
     `accept_url_template` is an absolute URL containing `{token}`; the e-mail is sent after the
     transaction commits, so a rolled-back invitation sends nothing.
     """
-    if not manages_accounts(actor, organisation):
-        raise _deny(_("Only the organisation's account managers invite new members."))
+    require_perm(
+        actor,
+        "organisations.manage_members",
+        organisation,
+        message=_("Only the organisation's account managers invite new members."),
+    )
     if role not in ROLES_BY_KIND[organisation.kind]:
         raise ValidationError({"role": _("This role does not exist for this kind of organisation.")})
     if role not in assignable_roles(actor, organisation):
@@ -269,8 +278,12 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 
 @transaction.atomic
 def invitation_revoke(*, actor: User, invitation: Invitation) -> Invitation:
-    if not manages_accounts(actor, invitation.organisation):
-        raise _deny(_("Only the organisation's account managers withdraw invitations."))
+    require_perm(
+        actor,
+        "organisations.manage_members",
+        invitation.organisation,
+        message=_("Only the organisation's account managers withdraw invitations."),
+    )
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None:
         raise ValidationError(_("This invitation has already been accepted; remove the member instead."))

@@ -29,7 +29,7 @@ from .forms import (
     RoleForm,
 )
 from .models import Invitation, Membership, Organisation, User
-from .rules import ROLE_RANK, assignable_roles, is_agency_analyst, manages_accounts
+from .rules import assignable_roles, require_perm
 
 PAGE_SIZE = 50
 
@@ -46,10 +46,11 @@ def _acting_or_404(request: HttpRequest) -> Organisation:
     return organisation
 
 
-def _require_manager(request: HttpRequest) -> Organisation:
+def _acting_with_perm(request: HttpRequest, perm: str, message: str) -> Organisation:
+    """The acting organisation, when the user has `perm` on it (else the 403 page says `message`).
+    For pages with no service to check it (reads) or before a form is shown."""
     organisation = _acting_or_404(request)
-    if not manages_accounts(request.user, organisation):
-        raise PermissionDenied(_("Only the organisation's account managers may do this."))
+    require_perm(request.user, perm, organisation, message=message)
     return organisation
 
 
@@ -91,6 +92,7 @@ def switch(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     organisation = _acting_or_404(request)
+    require_perm(request.user, "organisations.view_organisation", organisation)
     counts = organisation.memberships.aggregate(members=Count("pk"))
     return render(
         request,
@@ -98,14 +100,18 @@ def profile(request: HttpRequest) -> HttpResponse:
         {
             "organisation": organisation,
             "member_count": counts["members"],
-            "can_manage": manages_accounts(request.user, organisation),
+            "can_manage": request.user.has_perm("organisations.change_organisation", organisation),
         },
     )
 
 
 @login_required
 def edit(request: HttpRequest) -> HttpResponse:
-    organisation = _require_manager(request)
+    organisation = _acting_with_perm(
+        request,
+        "organisations.change_organisation",
+        _("Only the organisation's account managers may change its profile."),
+    )
     form = OrganisationProfileForm(
         request.POST or None, initial={"name": organisation.name, "siren": organisation.siren}
     )
@@ -128,7 +134,8 @@ def edit(request: HttpRequest) -> HttpResponse:
 @login_required
 def members(request: HttpRequest) -> HttpResponse:
     organisation = _acting_or_404(request)
-    can_manage = manages_accounts(request.user, organisation)
+    require_perm(request.user, "organisations.view_organisation", organisation)
+    can_manage = request.user.has_perm("organisations.manage_members", organisation)
     queryset = selectors.members_of(organisation)
     role = request.GET.get("role", "")
     if role in ROLES_BY_KIND[organisation.kind]:
@@ -137,11 +144,11 @@ def members(request: HttpRequest) -> HttpResponse:
     if search:
         queryset = queryset.filter(user__email__icontains=search)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    own_role = tenancy.acting_membership(request).role  # type: ignore[union-attr]
     rows = []
     for membership in page.object_list:
         is_self = membership.user_id == request.user.pk
-        manageable = can_manage and not is_self and ROLE_RANK[membership.role] <= ROLE_RANK[own_role]
+        # Role lookups are cached on the user: no query per row.
+        manageable = not is_self and request.user.has_perm("organisations.change_membership", membership)
         rows.append({"membership": membership, "is_self": is_self, "manageable": manageable})
     roles = assignable_roles(request.user, organisation)
     return render(
@@ -164,7 +171,11 @@ def members(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def invite(request: HttpRequest) -> HttpResponse:
-    organisation = _require_manager(request)
+    organisation = _acting_with_perm(
+        request,
+        "organisations.manage_members",
+        _("Only the organisation's account managers invite new members."),
+    )
     form = InvitationForm(request.POST or None, roles=assignable_roles(request.user, organisation))
     if request.method == "POST" and form.is_valid():
         accept_url = request.build_absolute_uri(reverse("organisations:invitation_accept", args=["TOKEN"]))
@@ -340,9 +351,11 @@ def account(request: HttpRequest) -> HttpResponse:
 
 
 def _audit_entries(request: HttpRequest):
-    organisation = _acting_or_404(request)
-    if not request.user.has_perm("organisations.view_audit_log", organisation):
-        raise PermissionDenied(_("Only account managers and the national agency read the audit log."))
+    organisation = _acting_with_perm(
+        request,
+        "organisations.view_audit_log",
+        _("Only account managers and the national agency read the audit log."),
+    )
     form = AuditFilterForm(request.GET or None)
     entries = selectors.audit_entries_visible_to(organisation)
     if form.is_bound and form.is_valid():
@@ -421,9 +434,9 @@ def audit_log_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 @login_required
 def security_events(request: HttpRequest) -> HttpResponse:
-    organisation = _acting_or_404(request)
-    if not tenancy.is_agency(organisation):
-        raise PermissionDenied(_("Only the national agency reads security events."))
+    _acting_with_perm(
+        request, "organisations.view_security_events", _("Only the national agency reads security events.")
+    )
     events = selectors.security_events()
     kind = request.GET.get("kind", "")
     if kind:
@@ -440,9 +453,9 @@ def security_events(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def organisation_list(request: HttpRequest) -> HttpResponse:
-    organisation = _acting_or_404(request)
-    if not tenancy.is_agency(organisation):
-        raise PermissionDenied(_("Only the national agency lists every organisation."))
+    acting = _acting_with_perm(
+        request, "organisations.list_organisations", _("Only the national agency lists every organisation.")
+    )
     queryset = Organisation.objects.annotate(member_count=Count("memberships")).order_by("name")
     kind = request.GET.get("kind", "")
     if kind:
@@ -464,15 +477,16 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "search": search,
             "query": query.urlencode(),
-            "can_create": is_agency_analyst(request.user),
+            "can_create": request.user.has_perm("organisations.add_organisation", acting),
         },
     )
 
 
 @login_required
 def organisation_create(request: HttpRequest) -> HttpResponse:
-    if not is_agency_analyst(request.user):
-        raise PermissionDenied(_("Only the national agency creates organisations."))
+    _acting_with_perm(
+        request, "organisations.add_organisation", _("Only the national agency creates organisations.")
+    )
     form = OrganisationCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

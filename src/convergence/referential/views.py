@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from convergence.organisations.rules import require_perm
+
 from .comparison import referential_compare
 from .enums import ReferentialStatus
 from .selectors import (
@@ -64,6 +66,7 @@ def referential_list_view(request: HttpRequest) -> HttpResponse:
 
 def referential_detail_view(request: HttpRequest, code: str) -> HttpResponse:
     referential = get_referential_or_404(request.user, code)
+    require_perm(request.user, "referential.view_referential", referential)
     return render(request, "referential/detail.html", {"view": referential_view(referential)})
 
 
