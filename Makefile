@@ -56,6 +56,7 @@ typecheck: install
 
 check: lint typecheck
 	CONVERGENCE_TESTING=1 $(BIN)/convergence makemigrations --check --dry-run
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from dsfr.forms import DsfrBaseForm
 
 from convergence.catalog.enums import SubjectKind
-from convergence.lib.http import AuthenticatedRequest
+from convergence.organisations.http import AuthenticatedRequest
 from convergence.organisations.rules import require_perm
 from convergence.organisations.tenancy import acting_organisation
 from convergence.referential.enums import ReferentialStatus

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from convergence.lib.http import AuthenticatedRequest
+from convergence.organisations.http import AuthenticatedRequest
 from convergence.organisations.rules import require_perm
 from convergence.organisations.tenancy import acting_organisation, is_agency
 

@@ -1,4 +1,5 @@
-"""Request types for views behind a login: typed `user` and django-htmx's `htmx`."""
+"""Request types for views behind a login: typed `user` (the project's `User`) and django-htmx's
+`htmx`. Here rather than in `lib`, which imports no app."""
 
 from typing import TYPE_CHECKING
 
@@ -7,7 +8,7 @@ from django.http import HttpRequest
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
 
-    from convergence.organisations.models import User
+    from .models import User
 
 
 class AuthenticatedRequest(HttpRequest):
