@@ -35,7 +35,7 @@ from convergence.organisations.rules import require_perm
 from . import checks
 from .checks import Write
 from .enums import AssessmentStatus
-from .models import Answer, AnswerBlocker, Assessment, Evidence, Milestone
+from .models import Answer, AnswerBlocker, Assessment, Campaign, Evidence, Milestone
 from .validation import AnswerInput, Problem, ReferentialContext, answer_problems
 
 
@@ -110,11 +110,15 @@ def _claim_version(assessment: Assessment, *, expected_version: int, write: Writ
     """Bump the version if it is still `expected_version` and the assessment's status and its
     campaign's state still allow the write; otherwise raise the error that explains why. Must run
     inside a transaction."""
+    # The campaign's state is a subquery on `campaign_id`, not a join: with a join Django would
+    # move every condition into an `id IN (SELECT ...)` whose snapshot PostgreSQL does not
+    # re-check after waiting for the row lock, and two writers on the same version would win.
+    open_campaigns = Campaign.objects.filter(status__in=checks.CAMPAIGN_STATES[write]).values("pk")
     updated = Assessment.objects.filter(
         pk=assessment.pk,
         version=expected_version,
         status__in=checks.ASSESSMENT_STATUSES[write],
-        campaign__status__in=checks.CAMPAIGN_STATES[write],
+        campaign_id__in=open_campaigns,
     ).update(version=F("version") + 1, updated_at=timezone.now())
     if updated:
         assessment.version = expected_version + 1
