@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from convergence.organisations.http import AuthenticatedRequest
 from convergence.organisations.rules import require_perm
 from convergence.organisations.tenancy import acting_organisation
 
@@ -102,7 +103,7 @@ def subject_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def subject_create(request: HttpRequest) -> HttpResponse:
+def subject_create(request: AuthenticatedRequest) -> HttpResponse:
     acting = acting_organisation(request)
     require_perm(request.user, "catalog.add_subject", acting, message=checks.DECLARES_NOTHING)
     kind = services.subject_kind_for(acting) if acting else None
@@ -121,7 +122,7 @@ def subject_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def subject_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def subject_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     acting = acting_organisation(request)
     subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
     require_perm(request.user, "catalog.change_subject", subject)
@@ -141,7 +142,7 @@ def subject_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def subject_retire(request: HttpRequest, pk: int) -> HttpResponse:
+def subject_retire(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     acting = acting_organisation(request)
     subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
     subject = services.subject_retire(actor=request.user, subject=subject)
@@ -151,7 +152,7 @@ def subject_retire(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def subject_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def subject_reactivate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     acting = acting_organisation(request)
     subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
     try:
@@ -164,7 +165,7 @@ def subject_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def subject_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
+def subject_duplicate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     acting = acting_organisation(request)
     subject = selectors.subject_get_for_edit(organisation=acting, pk=pk)
     if subject.kind != SubjectKind.PRODUCT:

@@ -19,8 +19,8 @@ call `require_perm`; views only translate ``PermissionDenied`` / ``Http404``.
 Predicates take ``(user, obj)``. The object's *organisation* decides: a user may act on an
 object when their membership **in the object's organisation** has the right role (see
 `organisation_of`). The tenant boundary itself (what the acting organisation may *see*, answering
-404 for the rest) stays in `access.py` selectors: look the object up through them first, then
-check the permission. A permission says *who* may do something; whether the object's *state*
+404 for the rest) stays in each app's selectors (`get_…_or_404`): look the object up through
+them first, then check the permission. A permission says *who* may do something; whether the object's *state*
 allows it (e.g. an assessment is still a draft) is the service's business (`assessment_is_editable`
 is offered here for templates).
 
@@ -30,18 +30,27 @@ Permissions, by object (declared in the app named by the prefix):
 permission                             object           who
 =====================================  ===============  =============================================
 organisations.view_organisation        Organisation     its members; agency members
+organisations.list_organisations       Organisation     members of the agency, acting for it (pass the
+                                                        acting organisation)
+organisations.add_organisation         None             agency analysts and administrators
 organisations.change_organisation      Organisation     its account managers
-organisations.manage_members           Organisation     its account managers (invite, list invitations)
-organisations.change_membership        Membership       account managers of its organisation, except
-                                                        a représentant on a mandataire, and no one on
-                                                        their own membership (cannot raise own role)
-organisations.remove_membership        Membership       same as change_membership, plus oneself
-organisations.view_audit_log           Organisation     its account managers; agency members (all)
+organisations.manage_members           Organisation     its account managers (invite, list and withdraw
+                                                        invitations)
+organisations.change_membership        Membership       account managers of its organisation whose role
+                                                        ranks at least as high (not a représentant on a
+                                                        mandataire); oneself (the service refuses
+                                                        raising one's own role or granting above one's
+                                                        own rank)
+organisations.remove_membership        Membership       same as change_membership (oneself: leaving)
+organisations.view_audit_log           Organisation     its account managers; members of the agency
+                                                        acting for it (all entries)
+organisations.view_security_events     Organisation     members of the agency, acting for it
 catalog.view_subject                   Subject          members of its organisation; agency members;
                                                         members of an ARS/GRADeS of a service's region
 catalog.add_subject                    Organisation     its members (vendor, ARS, GRADeS; not agency)
 catalog.change_subject                 Subject          members of its organisation
-catalog.delete_subject                 Subject          account managers of its organisation
+catalog.delete_subject                 Subject          account managers of its organisation (retire and
+                                                        reactivate)
 assessments.view_assessment            Assessment       like catalog.view_subject on its subject
 assessments.change_assessment          Assessment       members of the subject's organisation
 assessments.submit_assessment          Assessment       members of the subject's organisation
@@ -54,7 +63,8 @@ analytics.view_campaign_report         Campaign/None    agency members (national
 analytics.view_organisation_report     Organisation     its members; agency members
 analytics.publish_report               Campaign/None    agency analysts and administrators
 referential.view_referential           Referential      anyone if published; agency members otherwise
-referential.change_referential         Referential/None agency analysts and administrators
+referential.change_referential         Referential/None agency analysts and administrators (the admin's
+                                                        change permission, through the rules backend)
 exchange.import_dataset                None             agency analysts and administrators
 =====================================  ===============  =============================================
 
