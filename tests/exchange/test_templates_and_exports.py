@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from convergence.assessments.models import Answer, Assessment
 from convergence.catalog.models import Subject
-from convergence.exchange.formats import COLUMNS
+from convergence.exchange.formats import COLUMNS, EXPORT_COLUMNS
 from convergence.exchange.services import dataset_import
 from tests.factories import MembershipFactory, OrganisationFactory
 
@@ -32,10 +32,11 @@ def test_the_csv_template_has_the_header_and_an_example_row_that_imports(client,
     assert response["Content-Disposition"] == f'attachment; filename="modele-{campaign.code}.csv"'
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == COLUMNS
+    assert rows[0] == EXPORT_COLUMNS  # the contract's columns, then the optional siren
     assert len(rows) == 2
-    example = dict(zip(COLUMNS, rows[1], strict=True))
+    example = dict(zip(EXPORT_COLUMNS, rows[1], strict=True))
     assert example["organisation"] == "acme" and example["subject_kind"] == "product"
+    assert example["siren"] == vendor.organisation.siren
     assert example["type_or_category"] == "dpi" and example["axis"] == "INS"
     path = tmp_path / "template.csv"
     path.write_bytes(response.content)
@@ -54,7 +55,7 @@ def test_the_xlsx_template_offers_the_referential_codes_as_drop_down_lists(
     path.write_bytes(response.content)
     workbook = openpyxl.load_workbook(path)
     data, columns_help, codes = workbook.worksheets
-    assert [cell.value for cell in data[1]] == COLUMNS
+    assert [cell.value for cell in data[1]] == EXPORT_COLUMNS
     assert codes.title == "codes" and codes.sheet_state == "hidden"
     lists = {
         codes.cell(1, column).value: [
@@ -73,15 +74,25 @@ def test_the_xlsx_template_offers_the_referential_codes_as_drop_down_lists(
     validated = {}
     for validation in data.data_validations.dataValidation:
         for cell_range in validation.sqref.ranges:
-            validated[COLUMNS[cell_range.min_col - 1]] = validation.formula1
+            validated[EXPORT_COLUMNS[cell_range.min_col - 1]] = validation.formula1
     for name in ("type_or_category", "axis", "status", "assessment_status", "level"):
         assert validated[name].startswith("codes!$"), name
     assert "blockers" not in validated  # a free list: the codes are on the hidden sheet
     help_rows = {row[0]: row[1:] for row in columns_help.iter_rows(min_row=2, values_only=True) if row[0]}
-    assert set(COLUMNS) <= set(help_rows)
+    assert set(EXPORT_COLUMNS) <= set(help_rows)
     assert "Niveau atteint" in help_rows["level"][0] and "Level reached" in help_rows["level"][1]
     outcome = dataset_import(path=path, organisation=vendor.organisation, dry_run=True)
     assert outcome.problems == []
+
+
+def test_the_agencys_template_example_creates_a_vendor_with_its_siren(client, agency, campaign, tmp_path):
+    client.force_login(agency.user)
+    response = client.get(reverse("exchange:template"), {"campaign": campaign.code, "format": "csv"})
+    path = tmp_path / "template.csv"
+    path.write_bytes(response.content)
+    outcome = dataset_import(path=path)
+    assert outcome.problems == []
+    assert outcome.counts["organisations"]["created"] == 1
 
 
 def test_a_template_for_an_unknown_campaign_is_a_404(client, vendor, campaign):

@@ -40,7 +40,7 @@ from convergence.organisations import checks as organisation_rules
 from convergence.organisations.models import Organisation
 
 from .problems import ImportProblem, Message, Rendered, Text, languages
-from .records import AnswerRecord, OrganisationRecord, SubjectRecord, Where
+from .records import AnswerRecord, FixedWhere, OrganisationRecord, SubjectRecord, Where
 
 MAX_PROBLEMS = 500
 ACTION_RANK = {"unchanged": 0, "updated": 1, "created": 2}
@@ -649,14 +649,16 @@ class DatasetChecks:
             self.report(where("description"), TEXT_TOO_LONG, {"limit": 10_000})
             ok = False
         campaign = self.campaign
-        if kind in SubjectKind.values and campaign is not None and campaign.scope != CampaignScope.BOTH:
-            if SCOPE_KIND[campaign.scope] != kind:
-                self.report(
-                    where("kind"),
-                    _('campaign "%(code)s" assesses %(scope)s only'),
-                    {"code": campaign.code, "scope": campaign.scope},
-                )
-                ok = False
+        in_scope = (
+            campaign is None or campaign.scope == CampaignScope.BOTH or SCOPE_KIND[campaign.scope] == kind
+        )
+        if kind in SubjectKind.values and not in_scope:
+            self.report(
+                where("kind"),
+                _('campaign "%(code)s" assesses %(scope)s only'),
+                {"code": campaign.code, "scope": campaign.scope},
+            )
+            ok = False
         if not ok:
             self.refused_subjects.add(code)
             return None
@@ -734,7 +736,7 @@ class DatasetChecks:
             return None
         entry = SubjectEntry(
             code=code,
-            where=lambda name, where=where: where,
+            where=FixedWhere(where),
             kind=subject["kind"],
             type_or_category=subject["type_or_category"],
             org_code=subject["organisation__code"],

@@ -20,7 +20,7 @@ from convergence.lib.regions import REGIONS
 from convergence.organisations.enums import OrganisationKind
 from convergence.organisations.models import Organisation
 
-from .formats import COLUMNS
+from .formats import EXPORT_COLUMNS as COLUMNS  # the contract's columns, then `siren`
 
 # Rows that the drop-down lists and formats cover (the import itself has no such limit).
 VALIDATED_ROWS = 20_000
@@ -62,7 +62,14 @@ COLUMN_HELP: dict[str, tuple[str, str]] = {
         "Commentaire libre ; raison si non applicable.",
         "Free comment; the reason when not applicable.",
     ),
+    "siren": (
+        "Facultatif : SIREN de l'éditeur (9 chiffres), obligatoire pour créer un éditeur ; vide = inchangé.",
+        "Optional: the vendor's SIREN (9 digits), required to create a vendor; empty = left as it is.",
+    ),
 }
+
+# The made-up vendor of the agency's example row (a valid SIREN: a vendor needs one).
+EXAMPLE_SIREN = "100000009"
 
 
 def _kinds(campaign: Campaign) -> list[str]:
@@ -79,6 +86,7 @@ def example_row(
     """One row that imports as is for `organisation` (a made-up vendor for the agency)."""
     if organisation is None or organisation.kind == OrganisationKind.AGENCY:
         org_code, org_name, org_kind, org_region = "exemple-editeur", "Éditeur exemple", "vendor", ""
+        siren = EXAMPLE_SIREN
     else:
         org_code, org_name, org_kind, org_region = (
             organisation.code,
@@ -86,6 +94,7 @@ def example_row(
             organisation.kind,
             organisation.region,
         )
+        siren = organisation.siren
     kinds = _kinds(campaign)
     kind: str = SubjectKind.PRODUCT if org_kind == OrganisationKind.VENDOR else SubjectKind.SERVICE
     if kind not in kinds:
@@ -114,6 +123,7 @@ def example_row(
         "target_date": "",
         "blockers": "",
         "comment": "",
+        "siren": siren if org_kind == OrganisationKind.VENDOR else "",
     }
     return [values[column] for column in COLUMNS]
 

@@ -49,6 +49,16 @@ class RowWhere:
 
 
 @dataclass(frozen=True, slots=True)
+class FixedWhere:
+    """One location for every field (a JSON assessment naming a stored subject)."""
+
+    location: str
+
+    def __call__(self, name: str) -> str:
+        return self.location
+
+
+@dataclass(frozen=True, slots=True)
 class ReadProblem:
     """Something the reader itself found wrong (a structure, an unknown key, a row's width)."""
 
