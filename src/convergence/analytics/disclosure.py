@@ -21,7 +21,8 @@ A reader reaches several views of one campaign and scope: the national figures a
 (a regional dashboard shows its region beside the national figures; an API token asks for any
 region), each unfiltered or filtered by one service type / product category. Their peer
 subjects are unions of the cells of one table per axis: rows are regions (plus the products
-of organisations with no region, a row no view selects on its own), columns are types or
+of organisations with no region: no view selects that row, but national minus every region
+gives it, so it is treated like the others), columns are types or
 categories, with the margins: (region, all types), (national, type), (national, all types).
 A view is one entry of that table. Every row and every column is a linear relation (the total
 is the sum of its members), so a reader who sees all entries of a relation but one recovers that
@@ -34,8 +35,8 @@ the last one. Hence, per axis and on the peer counts:
    own region counts 0 peers for a region reader: it knows it, so its national figures are
    suppressed when the rest of the country has fewer than K peers — "national minus own
    region" — and the same at every filter's level);
-2. complementary suppression: in every relation (row or column with its total), the unknown
-   entries (suppressed, or selectable by no view) must not be a single one, and when the total
+2. complementary suppression: in every relation (row or column with its total), the suppressed
+   entries must not be a single one, and when the total
    is shown their peers must add up to K or more; otherwise the smallest other entry with peers
    is suppressed too, and so on until no relation is left that gives a small group away.
 
@@ -97,7 +98,6 @@ from .models import AnswerFact
 K = DEFAULT_MIN_CELL
 
 ALL = "*"  # the margin: every region (national) or every type / category
-NO_REGION = ""  # products of organisations without a region: no view selects them alone
 
 Entry = tuple[str, str]  # (region or ALL, type / category or ALL)
 
@@ -208,9 +208,9 @@ def relations(entries: Iterable[Entry]) -> list[tuple[list[Entry], Entry]]:
 
 def suppression(cells: dict[Entry, Peers], *, k: int = K) -> set[Entry]:
     """Primary then complementary suppression on one axis's table (module docstring)."""
+    # The row of products of organisations with no region is selected by no view, but a reader
+    # derives it (national minus every region): it is treated like the others.
     suppressed = {e for e, p in cells.items() if small(p, k)}
-    # Entries no view selects are unknown to every reader, like suppressed ones.
-    unknown = suppressed | {e for e, p in cells.items() if e[0] == NO_REGION and p.has_answers}
     lines = relations(cells)
     by_entry: dict[Entry, list[int]] = defaultdict(list)
     for index, (members, total) in enumerate(lines):
@@ -220,14 +220,14 @@ def suppression(cells: dict[Entry, Peers], *, k: int = K) -> set[Entry]:
     while pending:
         index = pending.pop()
         members, total = lines[index]
-        hidden = [e for e in members if e in unknown and cells.get(e, Peers()).has_answers]
-        total_hidden = total in unknown
+        hidden = [e for e in members if e in suppressed and cells.get(e, Peers()).has_answers]
+        total_hidden = total in suppressed
         count = len(hidden) + int(total_hidden)
         hidden_sum = sum((cells[e] for e in hidden), Peers())
         if count == 0 or (count > 1 and (total_hidden or not small(hidden_sum, k))):
             continue
         candidates = sorted(
-            (e for e in members if e not in unknown and cells.get(e, Peers()).has_answers),
+            (e for e in members if e not in suppressed and cells.get(e, Peers()).has_answers),
             key=lambda e: (cells[e].answered, cells[e].expected, e),
         )
         if candidates:
@@ -236,7 +236,6 @@ def suppression(cells: dict[Entry, Peers], *, k: int = K) -> set[Entry]:
             pick = total
         else:
             continue  # nothing left to hide in this relation (cannot happen with consistent sums)
-        unknown.add(pick)
         suppressed.add(pick)
         pending.extend(by_entry[pick])
     return suppressed
