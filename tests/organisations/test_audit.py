@@ -143,3 +143,34 @@ def test_the_log_names_the_kind_of_object_in_the_readers_language(client, boss):
     assert "Subject #" in english
     assert "Produit ou service #" in french
     assert "catalog.subject #" not in english
+
+
+def test_each_audited_model_names_its_owner_and_label_without_a_query(django_assert_num_queries):
+    from convergence.organisations.audit import object_repr, owner_organisation_id
+
+    answer = f.AnswerFactory()
+    assessment = answer.assessment
+    subject = assessment.subject
+    membership = f.MembershipFactory(organisation=subject.organisation, user__email="ana@acme.example")
+    with django_assert_num_queries(0):
+        assert owner_organisation_id(subject.organisation) == subject.organisation_id
+        assert owner_organisation_id(subject) == subject.organisation_id
+        assert owner_organisation_id(assessment) == subject.organisation_id
+        assert owner_organisation_id(answer) == subject.organisation_id
+        assert owner_organisation_id(membership) == subject.organisation_id
+        assert owner_organisation_id(assessment.campaign) is None
+        label = object_repr(membership)
+        assert "ana@acme.example" in label and f"({membership.role})" in label
+        assert object_repr(subject) == subject.name
+
+
+def test_an_owner_not_loaded_costs_one_query_and_is_recorded_on_the_entry(django_assert_num_queries):
+    from convergence.assessments.models import Answer
+    from convergence.organisations.audit import owner_organisation_id
+
+    answer = f.AnswerFactory()
+    fresh = Answer.objects.get(pk=answer.pk)
+    with django_assert_num_queries(1):
+        assert owner_organisation_id(fresh) == answer.assessment.subject.organisation_id
+    entry = AuditEntry.objects.filter(object_type="assessments.answer", object_id=str(answer.pk)).get()
+    assert entry.owner_organisation_id == answer.assessment.subject.organisation_id
