@@ -16,8 +16,11 @@ from fractions import Fraction
 
 import pytest
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from convergence.analytics.disclosure import ALL, Peers, suppression
 from convergence.analytics.engine import DEFAULT_MIN_CELL, ReportParams, report_compute
 from convergence.api.services import token_create
 from convergence.assessments.models import Campaign
@@ -50,15 +53,55 @@ def rank(rows: list[list[Fraction]]) -> int:
     return rank_
 
 
-def recoverable(views: list[frozenset[str]], target: str) -> bool:
-    """Whether the target's answer is a linear combination of the shown views' sums."""
+def recoverable(views: list[frozenset[str]], target: str | frozenset[str]) -> bool:
+    """Whether the target's answer (or the sum of the targets' answers) is a linear
+    combination of the shown views' sums."""
+    targets = frozenset([target]) if isinstance(target, str) else target
     views = [v for v in views if v]
     if not views:
         return False
-    subjects = sorted(set().union(*views) | {target})
+    subjects = sorted(set().union(*views) | targets)
     rows = [[Fraction(int(s in view)) for s in subjects] for view in views]
-    unit = [Fraction(int(s == target)) for s in subjects]
+    unit = [Fraction(int(s in targets)) for s in subjects]
     return rank([*rows, unit]) == rank(rows)
+
+
+# --- the suppression pattern, on any table --------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda regions: st.integers(1, 4).flatmap(
+            lambda categories: st.lists(
+                st.integers(0, 2 * K), min_size=regions * categories, max_size=regions * categories
+            ).map(lambda counts: (regions, categories, counts))
+        )
+    )
+)
+def test_no_suppressed_entry_of_any_table_is_a_combination_of_the_shown_ones(table):
+    """Interior cells (region, type) are the unknowns; every entry of the table, margins
+    included, is the sum of the cells it covers. Whatever the counts, what is suppressed is not
+    a linear combination of what is shown, and nothing small is shown."""
+    regions, categories, counts = table
+    atoms = {
+        (f"r{i}", f"c{j}"): counts[i * categories + j] for i in range(regions) for j in range(categories)
+    }
+    cells: dict = {}
+    covers: dict = {}
+    for (region, category), n in atoms.items():
+        if not n:
+            continue
+        for entry in {(region, category), (region, ALL), (ALL, category), (ALL, ALL)}:
+            cells[entry] = cells.get(entry, Peers()) + Peers(n, n, n)
+            covers.setdefault(entry, set()).add(f"{region}/{category}")
+    suppressed = suppression(cells, k=K)
+    shown = [frozenset(covers[e]) for e in cells if e not in suppressed]
+    for entry in cells:
+        if entry in suppressed:
+            assert not recoverable(shown, frozenset(covers[entry])), (entry, atoms, suppressed)
+        else:
+            assert not 0 < cells[entry].answered < K, (entry, atoms)
 
 
 # --- a small world -----------------------------------------------------------------------------

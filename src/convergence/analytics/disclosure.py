@@ -38,7 +38,14 @@ the last one. Hence, per axis and on the peer counts:
 2. complementary suppression: in every relation (row or column with its total), the suppressed
    entries must not be a single one, and when the total
    is shown their peers must add up to K or more; otherwise the smallest other entry with peers
-   is suppressed too, and so on until no relation is left that gives a small group away.
+   is suppressed too, and so on until no relation is left that gives a small group away;
+3. no combination of relations either: with the rows and columns as the vertices of a graph
+   and the entries as its edges (each entry is in its row's relation and its column's), a
+   suppressed entry is exactly derivable from the shown ones if and only if it is a bridge of
+   the graph of suppressed entries (the relations are the graph's signed incidence matrix,
+   whose kernel is the cycle space). Every bridge is put on a cycle by suppressing one more
+   entry, smallest first; then rule 2 again, until neither applies. A property test checks
+   on random tables, by linear algebra, that no suppressed entry is a combination of shown ones.
 
 Each axis cell counts two things: the peer subjects answering it (for the mean and the
 distribution: per-level counts are not suppressed one by one, since they come from the same
@@ -207,38 +214,131 @@ def relations(entries: Iterable[Entry]) -> list[tuple[list[Entry], Entry]]:
 
 
 def suppression(cells: dict[Entry, Peers], *, k: int = K) -> set[Entry]:
-    """Primary then complementary suppression on one axis's table (module docstring)."""
-    # The row of products of organisations with no region is selected by no view, but a reader
-    # derives it (national minus every region): it is treated like the others.
+    """Primary then complementary suppression on one axis's table (module docstring).
+
+    The relations form a graph: a vertex per row and per column of the table (margins
+    included), an edge per entry, joining its row and its column; a relation is the (signed)
+    sum of the edges at one vertex. With the shown entries known, a suppressed entry is
+    determined exactly when it is a bridge of the graph of suppressed entries (a suppressed
+    entry alone in a relation is the simplest bridge); on a cycle it is not. So: the line rule
+    (no relation with one suppressed entry, none whose suppressed entries add up to fewer than
+    K peers beside a shown total), then every bridge put on a cycle, until neither applies.
+    The row of products of organisations with no region is selected by no view, but a reader
+    derives it (national minus every region): it is treated like the others."""
     suppressed = {e for e, p in cells.items() if small(p, k)}
     lines = relations(cells)
     by_entry: dict[Entry, list[int]] = defaultdict(list)
     for index, (members, total) in enumerate(lines):
         for entry in [*members, total]:
             by_entry[entry].append(index)
+
+    def counted(entry: Entry) -> bool:
+        return cells.get(entry, Peers()).has_answers
+
+    def smallest(entries: Iterable[Entry]) -> Entry | None:
+        return min(entries, key=lambda e: (cells[e].answered, cells[e].expected, e), default=None)
+
     pending = list(range(len(lines)))
-    while pending:
-        index = pending.pop()
-        members, total = lines[index]
-        hidden = [e for e in members if e in suppressed and cells.get(e, Peers()).has_answers]
-        total_hidden = total in suppressed
-        count = len(hidden) + int(total_hidden)
-        hidden_sum = sum((cells[e] for e in hidden), Peers())
-        if count == 0 or (count > 1 and (total_hidden or not small(hidden_sum, k))):
-            continue
-        candidates = sorted(
-            (e for e in members if e not in suppressed and cells.get(e, Peers()).has_answers),
-            key=lambda e: (cells[e].answered, cells[e].expected, e),
-        )
-        if candidates:
-            pick = candidates[0]
-        elif not total_hidden and cells.get(total, Peers()).has_answers:
-            pick = total
-        else:
-            continue  # nothing left to hide in this relation (cannot happen with consistent sums)
+    while True:
+        while pending:
+            members, total = lines[pending.pop()]
+            hidden = [e for e in members if e in suppressed and counted(e)]
+            total_hidden = total in suppressed
+            count = len(hidden) + int(total_hidden)
+            if count == 0 or (
+                count > 1 and (total_hidden or not small(sum((cells[e] for e in hidden), Peers()), k))
+            ):
+                continue
+            pick = smallest(e for e in members if e not in suppressed and counted(e))
+            if pick is None and not total_hidden and counted(total):
+                pick = total
+            if pick is None:
+                continue  # nothing left to hide in this relation
+            suppressed.add(pick)
+            pending.extend(by_entry[pick])
+        pick = _cycle_breaker(cells, {e for e in suppressed if counted(e)}, smallest)
+        if pick is None:
+            return suppressed
         suppressed.add(pick)
         pending.extend(by_entry[pick])
-    return suppressed
+
+
+def _vertices(entry: Entry) -> tuple[tuple[str, str], tuple[str, str]]:
+    return ("row", entry[0]), ("column", entry[1])
+
+
+def _bridges(edges: set[Entry]) -> list[Entry]:
+    """The bridges of the graph whose edges are `edges` (Tarjan's lowpoints), in entry order."""
+    adjacency: dict[tuple[str, str], list[tuple[tuple[str, str], Entry]]] = defaultdict(list)
+    for entry in sorted(edges):
+        u, v = _vertices(entry)
+        adjacency[u].append((v, entry))
+        adjacency[v].append((u, entry))
+    order: dict[tuple[str, str], int] = {}
+    low: dict[tuple[str, str], int] = {}
+    found: list[Entry] = []
+    for root in sorted(adjacency):
+        if root in order:
+            continue
+        order[root] = low[root] = len(order)
+        stack = [(root, None, iter(adjacency[root]))]
+        while stack:
+            vertex, via, neighbours = stack[-1]
+            advanced = False
+            for neighbour, entry in neighbours:
+                if entry == via:
+                    continue
+                if neighbour in order:
+                    low[vertex] = min(low[vertex], order[neighbour])
+                    continue
+                order[neighbour] = low[neighbour] = len(order)
+                stack.append((neighbour, entry, iter(adjacency[neighbour])))
+                advanced = True
+                break
+            if advanced:
+                continue
+            stack.pop()
+            if stack:
+                parent = stack[-1][0]
+                low[parent] = min(low[parent], low[vertex])
+                if low[vertex] > order[parent]:
+                    found.append(via)  # type: ignore[arg-type]
+    return sorted(found)
+
+
+def _cycle_breaker(cells: dict[Entry, Peers], hidden: set[Entry], smallest) -> Entry | None:
+    """An entry to suppress so that the first bridge of the suppressed graph lies on a cycle:
+    the smallest shown entry joining the bridge's two sides, else the smallest one leaving its
+    side (the next round goes on from there). None when no bridge is left (or none can be
+    mended: every entry with peers is suppressed)."""
+    for bridge in _bridges(hidden):
+        u, v = _vertices(bridge)
+        side = {u}
+        frontier = [u]
+        adjacency: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        for entry in hidden - {bridge}:
+            a, b = _vertices(entry)
+            adjacency[a].append(b)
+            adjacency[b].append(a)
+        while frontier:
+            for neighbour in adjacency[frontier.pop()]:
+                if neighbour not in side:
+                    side.add(neighbour)
+                    frontier.append(neighbour)
+        shown = [e for e, p in cells.items() if e not in hidden and p.has_answers]
+        leaving = [e for e in shown if (_vertices(e)[0] in side) != (_vertices(e)[1] in side)]
+        other = {v}
+        frontier = [v]
+        while frontier:
+            for neighbour in adjacency[frontier.pop()]:
+                if neighbour not in other:
+                    other.add(neighbour)
+                    frontier.append(neighbour)
+        joining = [e for e in leaving if _vertices(e)[0] in other or _vertices(e)[1] in other]
+        pick = smallest(joining) or smallest(leaving)
+        if pick is not None:
+            return pick
+    return None
 
 
 def disclosure_pattern(*, campaign: Campaign, kind: str, organisation: Organisation, k: int = K) -> Pattern:
