@@ -21,8 +21,8 @@ object when their membership **in the object's organisation** has the right role
 `organisation_of`). The tenant boundary itself (what the acting organisation may *see*, answering
 404 for the rest) stays in each app's selectors (`get_…_or_404`): look the object up through
 them first, then check the permission. A permission says *who* may do something; whether the object's *state*
-allows it (e.g. an assessment is still a draft) is the service's business (`assessment_is_editable`
-is offered here for templates).
+allows it (e.g. an assessment is still a draft, its campaign still open) is a pure rule of the
+app (`assessments.checks`) that the services call.
 
 Permissions, by object (declared in the app named by the prefix):
 
@@ -58,6 +58,7 @@ assessments.review_assessment          Assessment/None  agency analysts and admi
 assessments.view_evidence              Evidence/Answer  like assessments.view_assessment
 assessments.add_evidence               Answer           like assessments.change_assessment
 assessments.delete_evidence            Evidence         like assessments.change_assessment
+assessments.view_campaign_progress     None             agency members (campaign pages)
 assessments.manage_campaign            Campaign/None    agency analysts and administrators
 analytics.view_campaign_report         Campaign/None    agency members (national figures, unsuppressed)
 analytics.view_organisation_report     Organisation     its members; agency members
