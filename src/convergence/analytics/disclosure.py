@@ -85,7 +85,7 @@ public mode).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -281,7 +281,9 @@ def _bridges(edges: set[Entry]) -> list[Entry]:
         if root in order:
             continue
         order[root] = low[root] = len(order)
-        stack = [(root, None, iter(adjacency[root]))]
+        stack: list[tuple[tuple[str, str], Entry | None, Iterator[tuple[tuple[str, str], Entry]]]] = [
+            (root, None, iter(adjacency[root]))
+        ]
         while stack:
             vertex, via, neighbours = stack[-1]
             advanced = False
@@ -302,11 +304,14 @@ def _bridges(edges: set[Entry]) -> list[Entry]:
                 parent = stack[-1][0]
                 low[parent] = min(low[parent], low[vertex])
                 if low[vertex] > order[parent]:
-                    found.append(via)  # type: ignore[arg-type]
+                    assert via is not None
+                    found.append(via)
     return sorted(found)
 
 
-def _cycle_breaker(cells: dict[Entry, Peers], hidden: set[Entry], smallest) -> Entry | None:
+def _cycle_breaker(
+    cells: dict[Entry, Peers], hidden: set[Entry], smallest: Callable[[Iterable[Entry]], Entry | None]
+) -> Entry | None:
     """An entry to suppress so that the first bridge of the suppressed graph lies on a cycle:
     the smallest shown entry joining the bridge's two sides, else the smallest one leaving its
     side (the next round goes on from there). None when no bridge is left (or none can be
