@@ -40,7 +40,8 @@ from convergence.organisations import checks as organisation_rules
 from convergence.organisations.models import Organisation
 
 from .problems import ImportProblem, Message, Rendered, Text, languages
-from .records import AnswerRecord, FixedWhere, OrganisationRecord, SubjectRecord, Where
+from .readers import org_column, subject_column
+from .records import AnswerRecord, FixedWhere, OrganisationRecord, RowWhere, SubjectRecord, Where
 
 MAX_PROBLEMS = 500
 ACTION_RANK = {"unchanged": 0, "updated": 1, "created": 2}
@@ -241,6 +242,7 @@ class CheckedAnswer:
     not_applicable: bool
     milestones: tuple[tuple[int, datetime.date], ...]
     blockers: frozenset[int]
+    answered: bool  # a level or "not applicable" (`assessments.checks.is_answered`)
 
 
 @dataclass(slots=True)
@@ -415,8 +417,11 @@ class DatasetChecks:
                 values["instructions"] = data["instructions"]
         return code, values
 
-    def row_campaign(self, code: str, where: str, find: Callable[[str], Any]) -> bool:
+    def row_campaign(self, code: str, row: int, find: Callable[[str], Any]) -> bool:
         """CSV: every row names the campaign, which must exist; one campaign per file."""
+        if self.campaign is not None and code == self.campaign.code:
+            return True
+        where = f"row {row}, column campaign"
         if self.campaign is not None:
             if code != self.campaign.code:
                 self.report(
@@ -439,13 +444,13 @@ class DatasetChecks:
 
     # --- organisations ----------------------------------------------------------------------
 
-    def row_organisation(self, record: OrganisationRecord, where: Where) -> OrgEntry | None:
+    def row_organisation(self, record: OrganisationRecord, row: int) -> OrgEntry | None:
         """A row's organisation: checked once for a run of rows repeating its cells (a failed
         one again on each row, so that every row names its problem)."""
         last = self._last_org
         if last is not None and last[0] is record:
             return last[1]
-        entry = self.organisation(record, where)
+        entry = self.organisation(record, RowWhere(row, org_column))
         self._last_org = (record, entry) if entry is not None else None
         return entry
 
@@ -569,14 +574,13 @@ class DatasetChecks:
 
     # --- subjects ---------------------------------------------------------------------------
 
-    def row_subject(
-        self, record: SubjectRecord, status: str, where: Where, assessment_where: Where
-    ) -> SubjectEntry | None:
+    def row_subject(self, record: SubjectRecord, status: str, row: int) -> SubjectEntry | None:
         last = self._last_subject
         if last is not None and last[0] is record and last[1] == status:
             return last[2]
+        where = RowWhere(row, subject_column)
         entry = self.subject(record, where)
-        if entry is None or not self.assessment_status(entry, status, assessment_where):
+        if entry is None or not self.assessment_status(entry, status, where):
             self._last_subject = None
             return None
         self._last_subject = (record, status, entry)
@@ -872,8 +876,7 @@ class DatasetChecks:
                 {"axis": checked.axis, "code": entry.code},
             )
             return
-        answered = assessment_rules.is_answered(level=checked.level, not_applicable=checked.not_applicable)
-        self.seen_pairs[index] = 2 if answered else 1
+        self.seen_pairs[index] = 2 if checked.answered else 1
         self.pending_answers.append(
             PendingAnswer(
                 subject=entry,
@@ -931,4 +934,5 @@ class DatasetChecks:
             not_applicable=answer.not_applicable,
             milestones=tuple(sorted(milestones, key=lambda m: (m[1], m[0]))),
             blockers=frozenset(context.blocker_codes[code] for code in answer.blockers),
+            answered=assessment_rules.is_answered(level=answer.level, not_applicable=answer.not_applicable),
         )

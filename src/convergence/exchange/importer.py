@@ -20,7 +20,7 @@ from convergence.organisations.models import Organisation
 
 from .checks import DatasetChecks, ImportOutcome, TooManyProblems
 from .formats import Row
-from .readers import org_column, read_document, read_rows, subject_column
+from .readers import read_document, read_rows
 from .records import (
     AssessmentRecord,
     CampaignRecord,
@@ -29,7 +29,6 @@ from .records import (
     ReadProblem,
     Record,
     RowRecord,
-    RowWhere,
     SubjectRecord,
 )
 from .writer import CHUNK, BulkWriter, StoredRows
@@ -163,21 +162,16 @@ class DatasetImporter:
 
     def _row(self, record: RowRecord, checks: DatasetChecks, find_campaign: Callable) -> None:
         number = record.row
-        if not checks.row_campaign(record.campaign, f"row {number}, column campaign", find_campaign):
+        if not checks.row_campaign(record.campaign, number, find_campaign):
             return
-        organisation = checks.row_organisation(record.organisation, RowWhere(number, org_column))
+        organisation = checks.row_organisation(record.organisation, number)
         if organisation is None:
             return  # the row's subject would only repeat the organisation's problem
-        where = RowWhere(number, subject_column)
-        subject = checks.row_subject(record.subject, record.assessment_status, where, where)
+        subject = checks.row_subject(record.subject, record.assessment_status, number)
         if subject is None:
             return
         checks.answer(subject, record.answer)
-        if (
-            len(checks.pending_answers) >= CHUNK
-            or len(checks.pending_subjects) >= CHUNK
-            or len(checks.pending_orgs) >= CHUNK
-        ):
+        if len(checks.pending_answers) >= CHUNK or len(checks.pending_subjects) >= CHUNK:
             self.flush()
 
     # --- the end ----------------------------------------------------------------------------
