@@ -28,9 +28,9 @@ from convergence.assessments.selectors import (
 from convergence.assessments.validation import AnswerInput, MilestoneInput
 from convergence.catalog import services as catalog_services
 from convergence.catalog.selectors import subjects_editable_by, subjects_visible_to
-from convergence.organisations.tenancy import acting_organisation, is_agency, organisations_visible_to
-from convergence.referential.enums import ReferentialStatus
+from convergence.organisations.tenancy import acting_organisation, organisations_visible_to
 from convergence.referential.models import Referential
+from convergence.referential.selectors import referentials_visible_to
 
 from . import serializers
 from .exceptions import PreconditionFailed, PreconditionRequired, errors_response
@@ -78,10 +78,13 @@ class ReferentialViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[^/]+"
 
     def get_queryset(self) -> QuerySet[Referential]:
-        queryset = Referential.objects.prefetch_related("axes", "blocker_categories").order_by("code")
-        if not is_agency(_org(self.request)):
-            queryset = queryset.filter(status=ReferentialStatus.PUBLISHED)
-        return queryset
+        # The web's rule (referential.selectors): published and retired editions for everyone,
+        # drafts for the agency.
+        return (
+            referentials_visible_to(self.request.user)
+            .prefetch_related("axes", "blocker_categories")
+            .order_by("code")
+        )
 
 
 class OrganisationViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
