@@ -75,11 +75,15 @@ What is shown to a non-agency reader
   left out of the peers and of the group's size), suppressed below K. Quartiles are not
   additive, so no difference of benchmark cells is exact.
 
-What this does not do: it protects against exact recovery by difference of the views a reader
-can reach, as statistical offices' cell suppression does (threshold rule with complementary
-suppression along every relation); it does not bound what inequalities between suppressed
-cells imply, nor hide a group whose K subjects all answer alike (neither does the contract's
-public mode).
+What this does not do: it guarantees that no entry of the table (in particular no single
+subject's answers: a region and type with one peer is an entry) is a combination of the shown
+ones, and that no single relation shows the sum of fewer than K hidden peers; a combination of
+several relations may still give the sum of a few hidden entries together (e.g. national minus
+a region minus a type plus that type in that region, when all four are shown: the hidden
+entries outside that region and type), never a single subject's (one subject lies in one
+region-and-type entry). It does not bound what inequalities
+between suppressed cells imply, nor hide a group whose K subjects all answer alike (neither
+does the contract's public mode).
 """
 
 from __future__ import annotations
