@@ -151,6 +151,10 @@ def test_the_agency_validates_but_no_longer_returns_in_a_closed_campaign(client,
     other = Assessment.objects.get(pk=closed.other_assessment.pk)
     report = products_report(closed)
     client.force_login(closed.analyst)
+    page = client.get(reverse("assessments:review", args=[other.pk])).content.decode()
+    assert "no longer returned" in page
+    assert reverse("assessments:return", args=[other.pk]) not in page
+    assert reverse("assessments:validate", args=[other.pk]) in page
     response = client.post(
         reverse("assessments:return", args=[other.pk]), {"version": other.version, "reason": "À revoir"}
     )

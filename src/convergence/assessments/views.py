@@ -513,12 +513,17 @@ def _review_context(assessment, return_form: ReturnForm) -> dict[str, Any]:
         }
         for item in loaded.items
     ]
+    # A closed campaign still lets the agency validate, no longer return (checks.CAMPAIGN_STATES).
+    return_problems = checks.campaign_state_problems(
+        assessment.campaign.status, write=checks.Write.RETURN, campaign_code=assessment.campaign.code
+    )
     return {
         "assessment": assessment,
         "questionnaire": loaded,
         "rows": rows,
         "previous": previous,
         "return_form": return_form,
+        "return_refusal": return_problems[0].message if return_problems else "",
     }
 
 
