@@ -41,7 +41,7 @@ from convergence.organisations.models import Organisation
 
 from .problems import ImportProblem, Message, Rendered, Text, languages
 from .readers import org_column, subject_column
-from .records import AnswerRecord, FixedWhere, OrganisationRecord, RowWhere, SubjectRecord, Where
+from .records import AnswerRecord, FixedWhere, OrganisationRecord, RowRecord, RowWhere, SubjectRecord, Where
 
 MAX_PROBLEMS = 500
 ACTION_RANK = {"unchanged": 0, "updated": 1, "created": 2}
@@ -255,7 +255,7 @@ class PendingAnswer:
     comment: str
     milestones: tuple[tuple[int, datetime.date], ...]
     blockers: frozenset[int]
-    where: Where
+    source: AnswerRecord | RowRecord  # where it is, for a problem found when writing
     milestone_mode: str = "exact"
 
 
@@ -818,7 +818,7 @@ class DatasetChecks:
 
     def resolve_answer_change(self, record: PendingAnswer) -> bool:
         if record.subject.assessment_id in self.locked:
-            self.report(record.where(""), LOCKED_ANSWER)
+            self.report(record.source.where(""), LOCKED_ANSWER)
             return False
         return True
 
@@ -852,7 +852,7 @@ class DatasetChecks:
 
     # --- answers ----------------------------------------------------------------------------
 
-    def answer(self, entry: SubjectEntry, record: AnswerRecord) -> None:
+    def answer(self, entry: SubjectEntry, record: AnswerRecord | RowRecord) -> None:
         """Check one answer (once per distinct combination of a row's answer cells) and keep it."""
         if record.cells is None:
             problems, checked = self.check_answer(entry.kind, entry.type_or_category, record.value())
@@ -887,7 +887,7 @@ class DatasetChecks:
                 comment=record.comment,
                 milestones=checked.milestones,
                 blockers=checked.blockers,
-                where=record.where,
+                source=record,
                 milestone_mode=record.milestone_mode,
             )
         )

@@ -170,7 +170,7 @@ class DatasetImporter:
         subject = checks.row_subject(record.subject, record.assessment_status, number)
         if subject is None:
             return
-        checks.answer(subject, record.answer)
+        checks.answer(subject, record)
         if len(checks.pending_answers) >= CHUNK or len(checks.pending_subjects) >= CHUNK:
             self.flush()
 

@@ -9,9 +9,7 @@ is not one, a row of the wrong width) as `ReadProblem`s. The values themselves a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
-from functools import partial
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +27,6 @@ from .records import (
     ReadProblem,
     Record,
     RowRecord,
-    RowWhere,
     SubjectRecord,
 )
 
@@ -51,7 +48,6 @@ SUBJECT_KEYS = {
 ASSESSMENT_KEYS = {"subject", "status", "answers"}
 ANSWER_KEYS = {"axis", "level", "not_applicable_reason", "milestones", "blockers", "comment"}
 NOT_APPLICABLE = {"", "na", "n/a"}
-INTEGER_RE = re.compile(r"[+-]?\d+\Z")
 
 UNKNOWN_KEY = _("unknown key; known keys: %(known)s")
 TEXT_TOO_LONG = _("expected text of at most %(limit)s characters")
@@ -246,23 +242,6 @@ def subject_column(field: str) -> str:
     return SUBJECT_COLUMNS.get(field, field)
 
 
-def answer_column(field: str) -> str:
-    """Where a problem found by the answer validator is, in the flat format's columns."""
-    if field.startswith("milestones"):
-        return "target_date" if field.endswith("due_on") else "target_level"
-    if field.startswith("blockers"):
-        return "blockers"
-    if field == "not_applicable_reason":
-        return "comment"
-    return field or "level"
-
-
-def _integer_or_text(value: str) -> int | str | None:
-    if value == "":
-        return None
-    return int(value) if INTEGER_RE.match(value) else value
-
-
 def read_rows(rows: Iterable[Row]) -> Iterator[RowRecord | ReadProblem]:
     """One record per data row: a `RowRecord`, or a `ReadProblem` for a row that cannot be read.
 
@@ -357,42 +336,14 @@ def read_rows(rows: Iterable[Row]) -> Iterator[RowRecord | ReadProblem]:
             bool(comment.strip()) if not_applicable else True,
         )
         yield RowRecord(
-            row=row_number,
-            campaign=row["campaign"],
-            organisation=organisation,
-            subject=subject,
-            assessment_status=row["assessment_status"],
-            answer=AnswerRecord(
-                answer=None,
-                build=partial(_row_answer, row, not_applicable),
-                reason=comment.strip() if not_applicable else "",
-                comment="" if not_applicable else comment,
-                where=RowWhere(row_number, answer_column),
-                milestone_mode="first",
-                cells=cells,
-            ),
+            row_number,
+            row["campaign"],
+            organisation,
+            subject,
+            row["assessment_status"],
+            comment.strip() if not_applicable else "",
+            "" if not_applicable else comment,
+            cells,
+            row,
+            not_applicable,
         )
-
-
-def _row_answer(row: dict[str, str], not_applicable: bool) -> AnswerInput:
-    milestones = []
-    if row["target_level"] or row["target_date"]:
-        milestones.append(
-            {"level": _integer_or_text(row["target_level"]), "due_on": row["target_date"] or None}
-        )
-    blockers = [code.strip() for code in row["blockers"].split(";") if code.strip()]
-    if not_applicable:
-        return AnswerInput.from_import(
-            axis=row["axis"],
-            level=None,
-            not_applicable_reason=row["comment"],
-            milestones=milestones,
-            blockers=blockers,
-        )
-    return AnswerInput.from_import(
-        axis=row["axis"],
-        level=_integer_or_text(row["level"]),
-        milestones=milestones,
-        blockers=blockers,
-        comment=row["comment"],
-    )

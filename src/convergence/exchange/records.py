@@ -12,9 +12,10 @@ column level` (the header is row 1) for CSV and XLSX. A `Where` maps a field nam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from convergence.assessments.validation import AnswerInput
 
@@ -114,23 +115,16 @@ class SubjectRecord:
 
 @dataclass(slots=True)
 class AnswerRecord:
-    """One answer. `milestone_mode`: "exact", the file gives every milestone (JSON); "first", it
-    gives the first one (CSV). `cells`: the flat format's answer cells that decide the answer's
-    validity (the checks check each distinct combination once); `build` then makes the answer
-    only when its cells were not checked yet (`answer` is None)."""
+    """JSON: one answer (`milestone_mode` "exact": the file gives every milestone)."""
 
-    answer: AnswerInput | None
+    answer: AnswerInput
     reason: str
     comment: str
     where: Where
-    milestone_mode: str = "exact"
-    cells: tuple | None = None
-    build: Callable[[], AnswerInput] | None = None
+    milestone_mode: ClassVar[str] = "exact"
+    cells: ClassVar[tuple | None] = None
 
     def value(self) -> AnswerInput:
-        if self.answer is None:
-            assert self.build is not None
-            self.answer = self.build()
         return self.answer
 
 
@@ -152,14 +146,71 @@ class AssessmentRecord:
 class RowRecord:
     """One flat row: one answer, with the organisation and subject it belongs to. Consecutive
     rows repeating the same organisation (subject) cells share the same record object, so the
-    checks may check it once for the run of rows."""
+    checks may check it once for the run of rows.
+
+    The row is its own answer record (one object per row: a national file has a million):
+    `cells` are the answer cells that decide its validity (the checks check each distinct
+    combination once) and `value()` types them as an answer only when they were not checked yet;
+    `where` is built only for a problem."""
 
     row: int
     campaign: str
     organisation: OrganisationRecord
     subject: SubjectRecord
     assessment_status: str
-    answer: AnswerRecord
+    reason: str
+    comment: str
+    cells: tuple
+    values: dict[str, str]  # the row's cells by column
+    not_applicable: bool
+    milestone_mode: ClassVar[str] = "first"  # the row gives the answer's first milestone
+
+    def where(self, name: str) -> str:
+        return f"row {self.row}, column {answer_column(name)}"
+
+    def value(self) -> AnswerInput:
+        row = self.values
+        milestones = []
+        if row["target_level"] or row["target_date"]:
+            milestones.append(
+                {"level": _integer_or_text(row["target_level"]), "due_on": row["target_date"] or None}
+            )
+        blockers = [code.strip() for code in row["blockers"].split(";") if code.strip()]
+        if self.not_applicable:
+            return AnswerInput.from_import(
+                axis=row["axis"],
+                level=None,
+                not_applicable_reason=row["comment"],
+                milestones=milestones,
+                blockers=blockers,
+            )
+        return AnswerInput.from_import(
+            axis=row["axis"],
+            level=_integer_or_text(row["level"]),
+            milestones=milestones,
+            blockers=blockers,
+            comment=row["comment"],
+        )
+
+
+INTEGER_RE = re.compile(r"[+-]?\d+\Z")
+
+
+def _integer_or_text(value: str) -> int | str | None:
+    if value == "":
+        return None
+    return int(value) if INTEGER_RE.match(value) else value
+
+
+def answer_column(field: str) -> str:
+    """Where a problem found by the answer validator is, in the flat format's columns."""
+    if field.startswith("milestones"):
+        return "target_date" if field.endswith("due_on") else "target_level"
+    if field.startswith("blockers"):
+        return "blockers"
+    if field == "not_applicable_reason":
+        return "comment"
+    return field or "level"
 
 
 type Record = ReadProblem | CampaignRecord | OrganisationRecord | SubjectRecord | AssessmentRecord | RowRecord
