@@ -89,6 +89,7 @@ def test_the_questionnaire_of_a_closed_campaign_is_read_only(client, closed):
     client.force_login(closed.vendor_user)
     page = client.get(reverse("assessments:questionnaire", args=[closed.product_assessment.pk]))
     assert page.status_code == 200 and 'name="level"' not in page.content.decode()
+    assert CLOSED_MESSAGE in page.content.decode()
 
 
 def test_an_answer_saved_or_submitted_through_the_api_is_refused_and_the_report_is_unchanged(closed):

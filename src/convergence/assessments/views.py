@@ -78,8 +78,13 @@ def _questionnaire_context(
     request: AuthenticatedRequest, assessment, questionnaire, **extra: Any
 ) -> dict[str, Any]:
     editable = _can_edit(request, assessment)
+    campaign = assessment.campaign
+    frozen = checks.campaign_state_problems(
+        campaign.status, write=checks.Write.ANSWER, campaign_code=campaign.code
+    )
     return {
         "assessment": assessment,
+        "campaign_frozen": frozen[0].message if frozen else "",
         "questionnaire": questionnaire,
         "editable": editable,
         "blank_rows": range(BLANK_MILESTONE_ROWS),
