@@ -489,3 +489,32 @@ def test_the_agency_still_reads_every_figure_unsuppressed(client):
     expected = report_compute(ReportParams(campaign=w.campaign.code, scope="services", region="76")).as_dict()
     assert report == expected and report["public"] is False
     assert report["axes"][0]["distribution"] == {"0": 2, "1": 1, "2": 1, "3": 2}
+
+
+def test_the_rule_costs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    w, ars, grades_76 = regional_world()
+    membership = member(client, ars)
+    token = api_client(membership)
+    url = reverse("api:campaign-report", args=[w.campaign.code])
+    export = reverse("analytics:export")
+    query = {"campaign": w.campaign.code, "scope": "products", "format": "json"}
+    token.get(url, {"scope": "services"})  # the facts are fresh from here on
+    with django_assert_max_num_queries(40) as few:
+        token.get(url, {"scope": "services"})
+        client.get(export, query)
+    baseline = len(few.captured_queries)  # now: the query log is a bounded ring
+    for i in range(30):
+        org = f.OrganisationFactory(code=f"more-{i}", region=list(REGIONS)[i % 5])
+        w.add(code=f"more-{i}", kind="product", category="C1", organisation=org, levels={"A1": i % 4})
+        w.add(
+            code=f"svc-{i}",
+            kind="service",
+            category="T3",
+            organisation=grades_76,
+            region="76",
+            levels={"A1": 1},
+        )
+    token.get(url, {"scope": "services"})
+    with django_assert_max_num_queries(baseline):
+        token.get(url, {"scope": "services"})
+        client.get(export, query)
