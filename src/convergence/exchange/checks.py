@@ -255,7 +255,7 @@ class PendingAnswer:
     comment: str
     milestones: tuple[tuple[int, datetime.date], ...]
     blockers: frozenset[int]
-    source: AnswerRecord | RowRecord  # where it is, for a problem found when writing
+    where: Where  # for a problem found when writing
     milestone_mode: str = "exact"
 
 
@@ -818,7 +818,7 @@ class DatasetChecks:
 
     def resolve_answer_change(self, record: PendingAnswer) -> bool:
         if record.subject.assessment_id in self.locked:
-            self.report(record.source.where(""), LOCKED_ANSWER)
+            self.report(record.where(""), LOCKED_ANSWER)
             return False
         return True
 
@@ -887,7 +887,7 @@ class DatasetChecks:
                 comment=record.comment,
                 milestones=checked.milestones,
                 blockers=checked.blockers,
-                source=record,
+                where=record.location(),
                 milestone_mode=record.milestone_mode,
             )
         )

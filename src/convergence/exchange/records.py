@@ -127,6 +127,9 @@ class AnswerRecord:
     def value(self) -> AnswerInput:
         return self.answer
 
+    def location(self) -> Where:
+        return self.where
+
 
 @dataclass(slots=True)
 class AssessmentRecord:
@@ -167,6 +170,10 @@ class RowRecord:
 
     def where(self, name: str) -> str:
         return f"row {self.row}, column {answer_column(name)}"
+
+    def location(self) -> Where:
+        """Where the answer is, kept with the accepted answer (not the row and its cells)."""
+        return RowWhere(self.row, answer_column)
 
     def value(self) -> AnswerInput:
         row = self.values
