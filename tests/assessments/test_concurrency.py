@@ -78,3 +78,70 @@ def test_simultaneous_writes_from_two_threads_exactly_one_wins():
     assert sorted(outcomes) == ["conflict", "saved"]
     assert Assessment.objects.get(pk=assessment_id).version == 2
     assert Answer.objects.filter(assessment_id=assessment_id).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_waiting_while_the_campaign_closes_is_refused_after_the_closing():
+    """The closing locks the campaign's assessments first; a write that reached its assessment's
+    row while the closing was not yet committed waits, then sees the closed campaign and is
+    refused (its UPDATE's subquery still saw the campaign open)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs concurrent transactions (PostgreSQL)")
+    from django.db import connections, transaction
+
+    from convergence.assessments import campaigns
+
+    world = build_world()
+    assessment_id = world.product_assessment.pk
+    closed_uncommitted, release = threading.Event(), threading.Event()
+    outcomes: list[str] = []
+
+    def close() -> None:
+        try:
+            with transaction.atomic():
+                campaigns.campaign_close(campaign=world.campaign, user=None)
+                closed_uncommitted.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def write() -> None:
+        try:
+            assessment = Assessment.objects.select_related("campaign__referential", "subject").get(
+                pk=assessment_id
+            )
+            services.answer_save(
+                assessment=assessment,
+                answer=AnswerInput(axis="AX00", level=2),
+                expected_version=1,
+                user=None,
+            )
+            outcomes.append("saved")
+        except services.AssessmentReadOnly as refused:
+            outcomes.append(refused.problems[0].field)
+        finally:
+            connections.close_all()
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    assert closed_uncommitted.wait(timeout=30)
+    writer = threading.Thread(target=write)
+    writer.start()
+    # Wait on state: until the writer's UPDATE is blocked on the row the closing locked.
+    with connection.cursor() as cursor:
+        for _attempt in range(100_000):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE%%assessments_assessment%%'"
+            )
+            if cursor.fetchone()[0]:
+                break
+        else:
+            pytest.fail("the write never waited for the closing's lock")
+    release.set()
+    closer.join(timeout=30)
+    writer.join(timeout=30)
+    assert outcomes == ["campaign"]
+    assessment = Assessment.objects.get(pk=assessment_id)
+    assert (assessment.version, assessment.campaign.status) == (1, "closed")
+    assert not Answer.objects.filter(assessment_id=assessment_id).exists()

@@ -305,6 +305,9 @@ def campaign_close(*, campaign: Campaign, user: User | None) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != CampaignStatus.OPEN:
         raise ValidationError(_("Only an open campaign can be closed."))
+    # Wait for the writes in flight on its assessments (each holds its row's lock): they land
+    # before the closing; the ones after it are refused by the services (`_claim_version`).
+    list(Assessment.objects.select_for_update().filter(campaign=campaign).values_list("pk", flat=True))
     campaign.status = CampaignStatus.CLOSED
     campaign.save(update_fields=["status", "updated_at"])
     return campaign

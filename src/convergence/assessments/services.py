@@ -121,6 +121,15 @@ def _claim_version(assessment: Assessment, *, expected_version: int, write: Writ
         campaign_id__in=open_campaigns,
     ).update(version=F("version") + 1, updated_at=timezone.now())
     if updated:
+        # A closing that committed while this UPDATE waited for the row lock is invisible to its
+        # subquery (taken before); this new statement sees it. `campaign_close` locks the
+        # campaign's assessments before changing its state, so a write is either before the
+        # closing (and in its report) or refused (and rolled back).
+        state = Campaign.objects.filter(pk=assessment.campaign_id).values_list("status", "code").first()
+        if state is not None and state[0] not in checks.CAMPAIGN_STATES[write]:
+            raise _state_refusal(
+                checks.campaign_state_problems(state[0], write=write, campaign_code=state[1]), write
+            )
         assessment.version = expected_version + 1
         return
     current = (
