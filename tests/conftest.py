@@ -4,8 +4,14 @@ import shutil
 import pytest
 from django.test import Client
 from django.utils import translation
+from playwright.sync_api import expect
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright runs an event loop
+
+# Browser assertions wait for a state (`expect(...).to_...`); this only bounds how long before they
+# give up. Playwright's 5 s default is shorter than a page (an import check, a PDF) takes on a
+# loaded machine: the journeys then failed although nothing was wrong.
+expect.set_options(timeout=30_000)
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_ARGS = [

@@ -49,7 +49,7 @@ def test_the_agency_dashboard_computes_in_the_background_then_shows_the_figures(
     errors = collect_errors(page)
     page.goto(f"{live_server.url}{reverse('analytics:dashboard')}?campaign=golden&scope=services")
     # The first answer shows the progress; htmx polls and the page reloads with the figures.
-    expect(page.get_by_role("heading", name="Key figures")).to_be_visible(timeout=15000)
+    expect(page.get_by_role("heading", name="Key figures")).to_be_visible(timeout=60_000)
     expect(page.locator("figure.chart svg").first).to_be_visible()
     expect(page.get_by_role("table", name="Figures per axis")).to_contain_text("A1")
     expect(page.get_by_role("table", name="Reached rate per region and axis")).to_contain_text("76 Occitania")

@@ -19,6 +19,6 @@ def test_swagger_ui_renders_without_csp_violation(page, live_server):
     errors = collect_errors(page)
     response = page.goto(f"{live_server.url}{reverse('api:docs')}")
     assert "script-src" in response.headers["content-security-policy"]
-    expect(page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=15000)
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
     expect(page.locator(".swagger-ui")).to_contain_text("/api/assessments/")
     assert errors == [], "\n".join(errors)

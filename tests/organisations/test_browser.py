@@ -2,8 +2,10 @@
 computed here from the authenticator's secret) and two-factor authentication required."""
 
 import re
+import time
 
 import pytest
+import time_machine
 from playwright.sync_api import expect
 
 from convergence.organisations.models import Membership
@@ -19,6 +21,18 @@ def _mfa_on(mfa_required):
     """Every journey here runs with the two-factor requirement of production."""
 
 
+@pytest.fixture(autouse=True)
+def _clock_stopped_mid_period():
+    """A TOTP code is valid during one 30 s period only (allauth allows no tolerance): a code
+    computed here and checked by the live server a moment later fails whenever a period ends in
+    between, which a loaded machine makes likely. The clock of the test and of the live server (a
+    thread of this process) stands still in the middle of a period, so the code computed is the
+    one the server expects. (Each journey uses each code once: allauth refuses a code used twice.)"""
+    now = time.time()
+    with time_machine.travel(now - now % 30 + 15, tick=False):
+        yield
+
+
 def log_in(page, live_server, email: str, password: str = PASSWORD, totp_secret: str | None = None) -> None:
     page.goto(f"{live_server.url}/comptes/login/")
     page.fill("input[name=login]", email)
@@ -32,8 +46,9 @@ def log_in(page, live_server, email: str, password: str = PASSWORD, totp_secret:
 
 
 def log_out(page) -> None:
-    page.locator("header form[action$='/comptes/logout/'] button").first.click()
-    page.wait_for_load_state()
+    logout = page.locator("header form[action$='/comptes/logout/'] button")
+    logout.first.click()
+    expect(logout).to_have_count(0)  # the page after the logout, not the one before
     page.context.clear_cookies()
 
 
@@ -125,6 +140,7 @@ def test_an_agency_analyst_without_two_factor_is_sent_to_set_it_up_and_does(live
     page.fill("input[name=login]", analyst.email)
     page.fill("input[name=password]", PASSWORD)
     page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(lambda url: "/comptes/login/" not in url)  # logged in, before going on
     page.goto(f"{live_server.url}/organisations/")
     # allauth asks for the password again before showing the secret.
     page.wait_for_url(re.compile(r"/comptes/(reauthenticate|2fa/totp/activate)/"))
@@ -135,6 +151,7 @@ def test_an_agency_analyst_without_two_factor_is_sent_to_set_it_up_and_does(live
     secret = page.locator("input#authenticator_secret").input_value()
     page.fill("input[name=code]", totp_code(secret))
     page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(lambda url: "/2fa/totp/activate/" not in url)  # activated, before going on
     page.goto(f"{live_server.url}/organisations/")
     expect(page.locator("main h1")).to_contain_text("Agence du numérique en santé")
 
