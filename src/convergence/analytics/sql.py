@@ -6,9 +6,9 @@ from typing import Any
 
 from django.db import connection
 
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+# The generic helpers live in lib.db (shared with exchange); the app keeps its names for them.
+from convergence.lib.db import fetch as _fetch  # noqa: F401
+from convergence.lib.db import table as _table  # noqa: F401
 
 
 def _year_sql(column: str) -> str:
@@ -16,12 +16,6 @@ def _year_sql(column: str) -> str:
         return f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER)"
     # SQLite (and others storing ISO text): the first four characters are the year.
     return f"CAST(SUBSTR({column}, 1, 4) AS INTEGER)"
-
-
-def _fetch(sql: str, params: list[Any]) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _execute(sql: str, params: list[Any] | None = None) -> int:
