@@ -695,7 +695,11 @@ DEFECTS: dict[tuple[str, str], str] = {
             "the view catches the service's PermissionDenied and redirects (302) with an error "
             "message instead of answering 403 (nothing is changed)"
         )
-        for name in ("organisations:membership_role", "organisations:invitation_revoke")
+        for name in (
+            "organisations:membership_role",
+            "organisations:membership_remove",
+            "organisations:invitation_revoke",
+        )
         for role in ("employee", "regional_contributor", "agency_analyst")
     },
 }
