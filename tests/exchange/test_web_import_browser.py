@@ -92,6 +92,8 @@ def test_a_regional_operator_fixes_its_file_then_imports_its_services(
             ("occ-ror", "ROR Occitanie", "ror", "DMP", "3"),
             ("occ-ror", "ROR Occitanie", "ror", "MSS", "NA"),
             ("occ-tlc", "Téléconsultation Occitanie", "teleconsultation", "INS", "1"),
+            # Submitted: every axis that applies to a teleconsultation (INS, SECU) is answered.
+            ("occ-tlc", "Téléconsultation Occitanie", "teleconsultation", "SECU", "2"),
         ],
     )
     page.goto(f"{live_server.url}{reverse('exchange:import')}")
@@ -107,7 +109,7 @@ def test_a_regional_operator_fixes_its_file_then_imports_its_services(
     expect(page.locator(".fr-alert--success")).to_be_visible()
     run = ImportRun.objects.get(file_name="services-occitanie-corrige.csv")
     assert run.status == ImportRun.Status.APPLIED
-    assert run.created == 2 + 2 + 4  # subjects, assessments, answers
+    assert run.created == 2 + 2 + 5  # subjects, assessments, answers
 
     page.goto(f"{live_server.url}/catalogue/")
     expect(page.get_by_text("ROR Occitanie")).to_be_visible()
