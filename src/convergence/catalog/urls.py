@@ -20,5 +20,6 @@ ACCESS_POLICY = {
     "detail": "member",
     "edit": "declarant",
     "retire": "account-manager",
+    "reactivate": "account-manager",
     "duplicate": "vendor",
 }

@@ -28,7 +28,7 @@ ACCESS_POLICY = {
     "members": "member",
     "invite": "account-manager",
     "membership_role": "account-manager",
-    "membership_remove": "account-manager",  # account managers remove others; anyone may leave
+    "membership_remove": "account-manager",  # others' memberships; anyone may leave (their own)
     "invitation_revoke": "account-manager",
     "invitation_accept": "public",  # the token in the link is the credential
     "account": "authenticated",
