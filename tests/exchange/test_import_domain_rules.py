@@ -258,3 +258,17 @@ def test_the_agencys_web_import_refuses_a_vendor_owning_a_service_too(client, ag
     ]
     assert counts() == before
     assert reverse("exchange:import")
+
+
+def test_an_assessment_listed_without_answers_is_judged_on_its_stored_answers(referential, tmp_path):
+    assert import_json(tmp_path, dataset()) == []
+    data = dataset()
+    data["assessments"][0]["answers"] = []  # the stored INS, DMP and MSS answers stay
+    data["assessments"][1] = {"subject": "acme-dpi", "status": "submitted", "answers": []}
+    before = counts()
+    # acme-dpi has only INS stored: submitting it by the file is refused; occ-ror is complete.
+    assert import_json(tmp_path, data) == [
+        "assessments[1].answers: Answer every axis before submitting. Not answered yet: DMP, MSS, SECU."
+    ]
+    assert counts() == before
+    assert Assessment.objects.get(subject__code="acme-dpi").status == "draft"

@@ -229,6 +229,7 @@ class SubjectEntry:
     assessment_id: int | None = None
     resolved: bool = False
     assessment_resolved: bool = False
+    stored_read: bool = False  # its stored answers were read (and given to `stored_answer`)
     valid: bool = True
 
 
@@ -320,6 +321,10 @@ class DatasetChecks:
         # Per (subject, axis): 0 not in the file, 1 answered in progress, 2 answered (a level or
         # not applicable), for the second-answer and the submission rules.
         self.seen_pairs = bytearray()
+        # Per (subject, axis): 1 when the stored assessment had that axis answered (read by the
+        # writer with the stored answers it compares), for the submission rule.
+        self.stored_pairs = bytearray()
+        self.axis_positions: dict[int, int] = {}  # axis id -> index
         self.answer_checks: dict[tuple, tuple[list[tuple[str, Text]], CheckedAnswer | None]] = {}
         self.locked: set[int] = set()  # assessments a member may no longer change
         self.slots: set[tuple[str, str]] | None = None
@@ -353,6 +358,7 @@ class DatasetChecks:
         self.context = context = ReferentialContext.from_referential(campaign.referential)
         self.axis_index = {code: index for index, code in enumerate(context.axes)}
         self.axis_codes = {axis.id: code for code, axis in context.axes.items()}
+        self.axis_positions = {context.axes[code].id: index for code, index in self.axis_index.items()}
         self.known_targets = {
             kind: frozenset(code for k, code in context.expectations if k == kind)
             for kind in SubjectKind.values
@@ -687,7 +693,7 @@ class DatasetChecks:
             )
             self.subjects[code] = entry
             self.pending_subjects.append(entry)
-            self.seen_pairs.extend(b"\x00" * max(len(self.axis_index), 1))
+            self._new_pairs()
             return entry
         # Rows of one subject must agree on the subject's columns.
         mine = {"kind": kind, "type_or_category": type_code, "organisation": org_code, **fields}
@@ -751,7 +757,7 @@ class DatasetChecks:
             resolved=True,
         )
         self.subjects[code] = entry
-        self.seen_pairs.extend(b"\x00" * max(len(self.axis_index), 1))
+        self._new_pairs()
         return entry
 
     def resolve_subject(self, entry: SubjectEntry, stored: Subject | None, org_id: int) -> list[str] | None:
@@ -822,28 +828,39 @@ class DatasetChecks:
             return False
         return True
 
-    def submissions(self, stored_answered: Callable[[list[int]], dict[int, set[int]]]) -> None:
+    def _new_pairs(self) -> None:
+        width = b"\x00" * max(len(self.axis_index), 1)
+        self.seen_pairs.extend(width)
+        self.stored_pairs.extend(width)
+
+    def stored_answer(self, entry: SubjectEntry, axis_id: int) -> None:
+        """The writer read a stored answer with a level or "not applicable" on this axis."""
+        position = self.axis_positions.get(axis_id)
+        if position is not None:
+            self.stored_pairs[entry.ordinal * max(len(self.axis_index), 1) + position] = 1
+
+    def submissions(self, read_stored: Callable[[list[SubjectEntry]], None]) -> None:
         """A submitted or validated assessment has every applicable axis answered (the rule of
         `assessment_submit`, `assessments.checks.submission_problems`): the file's answers, and
-        the stored answers of the axes the file does not mention. `stored_answered` gives the
-        answered axes' ids of stored assessments."""
+        the stored answers of the axes the file does not mention. `read_stored` has the writer
+        read the stored answers it did not read while writing (`stored_answer`)."""
         assert self.context is not None
         entries = [
             entry
             for entry in self.subjects.values()
             if entry.valid and entry.status_in_file in REPORTED_STATUSES and entry.assessment_id is not None
         ]
-        stored = stored_answered([cast(int, entry.assessment_id) for entry in entries])
+        read_stored(entries)
         width = max(len(self.axis_index), 1)
-        seen = self.seen_pairs
+        seen, stored = self.seen_pairs, self.stored_pairs
         codes = list(self.axis_index)
         for entry in entries:
             base = entry.ordinal * width
-            answered = {code for index, code in enumerate(codes) if seen[base + index] == 2}
-            for axis_id in stored.get(cast(int, entry.assessment_id), ()):
-                code = self.axis_codes.get(axis_id)
-                if code is not None and not seen[base + self.axis_index[code]]:
-                    answered.add(code)
+            answered = {
+                code
+                for index, code in enumerate(codes)
+                if seen[base + index] == 2 or (not seen[base + index] and stored[base + index])
+            }
             applicable = self.context.applicable_axes(entry.kind, entry.type_or_category)
             problems = assessment_rules.submission_problems(applicable, answered)
             if problems:

@@ -183,7 +183,7 @@ class DatasetImporter:
                 self.checks.report("file", _("no data row"))
             return
         self.flush()
-        self.checks.submissions(self.writer.answered_axes)
+        self.checks.submissions(self.writer.read_stored_answers)
 
 
 __all__ = ["DatasetImporter", "ImportOutcome", "TooManyProblems"]

@@ -79,7 +79,6 @@ class BulkWriter:
         # import reads nothing back.
         self.created_assessments: set[int] = set()
         self.created_subjects: set[int] = set()
-        self.stored_answered: dict[int, set[int]] = {}  # assessment -> answered axes, as read
         self.now = timezone.now()
 
     # --- the campaign (JSON) ----------------------------------------------------------------
@@ -359,14 +358,17 @@ class BulkWriter:
                 "comment",
             ),
         )
-        for assessment_id in assessment_ids:
-            self.stored_answered.setdefault(assessment_id, set())
+        # The stored answers count for the submission rule (checks.submissions).
+        subjects = {cast(int, r.subject.assessment_id): r.subject for r in records}
+        first_read = {pk: subjects[pk] for pk in assessment_ids if not subjects[pk].stored_read}
+        for entry in first_read.values():
+            entry.stored_read = True
         for row in rows:
             row["milestones"] = []
             row["blockers"] = set()
             existing[(row["assessment_id"], row["axis_id"])] = row
-            if row["level"] is not None or row["not_applicable"]:
-                self.stored_answered[row["assessment_id"]].add(row["axis_id"])
+            if (row["level"] is not None or row["not_applicable"]) and row["assessment_id"] in first_read:
+                checks.stored_answer(first_read[row["assessment_id"]], row["axis_id"])
         by_id = {row["id"]: row for row in existing.values()}
         if by_id:
             # PostgreSQL: by the answers' ids (no join back to the answers); elsewhere by
@@ -528,22 +530,24 @@ class BulkWriter:
         }
         return [ids[(r.subject.assessment_id, r.axis_id)] for r in records]
 
-    def answered_axes(self, assessment_ids: list[int]) -> dict[int, set[int]]:
-        """The answered axes (ids) stored for these assessments before the import: those read
-        while writing, and one query for the others (none for assessments it created)."""
-        unread = [
-            pk
-            for pk in assessment_ids
-            if pk not in self.stored_answered and pk not in self.created_assessments
-        ]
-        if unread:
-            for assessment_id, axis_id in (
-                where_in(Answer.objects.all(), "assessment_id", unread)
-                .filter(Q(level__isnull=False) | Q(not_applicable=True))
-                .values_list("assessment_id", "axis_id")
-            ):
-                self.stored_answered.setdefault(assessment_id, set()).add(axis_id)
-        return self.stored_answered
+    def read_stored_answers(self, entries: list[SubjectEntry]) -> None:
+        """Give the checks the stored answered axes of these assessments that were not read while
+        writing (one query; none for the assessments this import created)."""
+        unread = {
+            cast(int, entry.assessment_id): entry
+            for entry in entries
+            if not entry.stored_read and entry.assessment_id not in self.created_assessments
+        }
+        if not unread:
+            return
+        for assessment_id, axis_id in (
+            where_in(Answer.objects.all(), "assessment_id", list(unread))
+            .filter(Q(level__isnull=False) | Q(not_applicable=True))
+            .values_list("assessment_id", "axis_id")
+        ):
+            self.checks.stored_answer(unread[assessment_id], axis_id)
+        for entry in unread.values():
+            entry.stored_read = True
 
 
 __all__ = ["CHUNK", "BulkWriter", "OrgEntry", "StoredRows"]
