@@ -40,8 +40,17 @@ from convergence.organisations import checks as organisation_rules
 from convergence.organisations.models import Organisation
 
 from .problems import ImportProblem, Message, Rendered, Text, languages
-from .readers import org_column, subject_column
-from .records import AnswerRecord, FixedWhere, OrganisationRecord, RowRecord, RowWhere, SubjectRecord, Where
+from .records import (
+    AnswerRecord,
+    FixedWhere,
+    OrganisationRecord,
+    RowRecord,
+    RowWhere,
+    SubjectRecord,
+    Where,
+    org_column,
+    subject_column,
+)
 
 MAX_PROBLEMS = 500
 ACTION_RANK = {"unchanged": 0, "updated": 1, "created": 2}

@@ -213,34 +213,6 @@ def _json_answer(raw: Any, where: str) -> Iterator[AnswerRecord | ReadProblem]:
 
 # --- Flat rows (contract, section 4) ---------------------------------------------------------
 
-ORG_COLUMNS = {
-    "code": "organisation",
-    "name": "organisation_name",
-    "kind": "organisation_kind",
-    "region": "region",
-    "siren": "siren",
-}
-SUBJECT_COLUMNS = {
-    "code": "subject",
-    "kind": "subject_kind",
-    "name": "subject_name",
-    "organisation": "organisation",
-    "type_or_category": "type_or_category",
-    "status": "status",
-    "region": "region",
-    "assessment": "assessment_status",
-    "answers": "assessment_status",  # the submission rule: the rows of the assessment
-    "": "organisation",  # a problem of the whole record: the organisation declares it
-}
-
-
-def org_column(field: str) -> str:
-    return ORG_COLUMNS.get(field, field)
-
-
-def subject_column(field: str) -> str:
-    return SUBJECT_COLUMNS.get(field, field)
-
 
 def read_rows(rows: Iterable[Row]) -> Iterator[RowRecord | ReadProblem]:
     """One record per data row: a `RowRecord`, or a `ReadProblem` for a row that cannot be read.

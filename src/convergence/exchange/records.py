@@ -209,6 +209,35 @@ def _integer_or_text(value: str) -> int | str | None:
     return int(value) if INTEGER_RE.match(value) else value
 
 
+ORG_COLUMNS = {
+    "code": "organisation",
+    "name": "organisation_name",
+    "kind": "organisation_kind",
+    "region": "region",
+    "siren": "siren",
+}
+SUBJECT_COLUMNS = {
+    "code": "subject",
+    "kind": "subject_kind",
+    "name": "subject_name",
+    "organisation": "organisation",
+    "type_or_category": "type_or_category",
+    "status": "status",
+    "region": "region",
+    "assessment": "assessment_status",
+    "answers": "assessment_status",  # the submission rule: the rows of the assessment
+    "": "organisation",  # a problem of the whole record: the organisation declares it
+}
+
+
+def org_column(field: str) -> str:
+    return ORG_COLUMNS.get(field, field)
+
+
+def subject_column(field: str) -> str:
+    return SUBJECT_COLUMNS.get(field, field)
+
+
 def answer_column(field: str) -> str:
     """Where a problem found by the answer validator is, in the flat format's columns."""
     if field.startswith("milestones"):
