@@ -11,6 +11,7 @@ indicator is a linear combination of those views' (`recoverable`, by Gaussian el
 from __future__ import annotations
 
 import datetime
+import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -82,7 +83,8 @@ def recoverable(views: list[frozenset[str]], target: str | frozenset[str]) -> bo
 def test_no_suppressed_entry_of_any_table_is_a_combination_of_the_shown_ones(table):
     """Interior cells (region, type) are the unknowns; every entry of the table, margins
     included, is the sum of the cells it covers. Whatever the counts, what is suppressed is not
-    a linear combination of what is shown, and nothing small is shown."""
+    a linear combination of what is shown, nor is the sum of fewer than K subjects, and nothing
+    small is shown."""
     regions, categories, counts = table
     atoms = {
         (f"r{i}", f"c{j}"): counts[i * categories + j] for i in range(regions) for j in range(categories)
@@ -102,6 +104,13 @@ def test_no_suppressed_entry_of_any_table_is_a_combination_of_the_shown_ones(tab
             assert not recoverable(shown, frozenset(covers[entry])), (entry, atoms, suppressed)
         else:
             assert not 0 < cells[entry].answered < K, (entry, atoms)
+    # Nor the sum of a few cells together (fewer than K subjects), through several relations.
+    small_cells = [(f"{r}/{c}", n) for (r, c), n in atoms.items() if 0 < n < K]
+    for size in range(1, len(small_cells) + 1):
+        for group in itertools.combinations(small_cells, size):
+            if sum(n for _name, n in group) < K:
+                names = frozenset(name for name, _n in group)
+                assert not recoverable(shown, names), (names, sorted(atoms.items()), sorted(suppressed))
 
 
 # --- a small world -----------------------------------------------------------------------------

@@ -44,8 +44,15 @@ the last one. Hence, per axis and on the peer counts:
    suppressed entry is exactly derivable from the shown ones if and only if it is a bridge of
    the graph of suppressed entries (the relations are the graph's signed incidence matrix,
    whose kernel is the cycle space). Every bridge is put on a cycle by suppressing one more
-   entry, smallest first; then rule 2 again, until neither applies. A property test checks
-   on random tables, by linear algebra, that no suppressed entry is a combination of shown ones.
+   entry, smallest first;
+4. nor a small group through several relations: the relations of the vertices on one side of a
+   cut, added with their signs, give the (signed) sum of the suppressed entries crossing it;
+   when the lightest cut of the suppressed graph (Stoer-Wagner, weights = peers) weighs fewer
+   than K peers, the smallest shown entry crossing it is suppressed too (a light cut that no
+   shown entry crosses gives only the reader's own data: its entries cover the same peers with
+   opposite signs; it is contracted and the next one looked at). Then rule 2 again, until none
+   applies. A property test checks on random tables, by linear algebra, that no suppressed
+   entry, and no group of fewer than K peers' cells, is a combination of the shown entries.
 
 Each axis cell counts two things: the peer subjects answering it (for the mean and the
 distribution: per-level counts are not suppressed one by one, since they come from the same
@@ -75,15 +82,10 @@ What is shown to a non-agency reader
   left out of the peers and of the group's size), suppressed below K. Quartiles are not
   additive, so no difference of benchmark cells is exact.
 
-What this does not do: it guarantees that no entry of the table (in particular no single
-subject's answers: a region and type with one peer is an entry) is a combination of the shown
-ones, and that no single relation shows the sum of fewer than K hidden peers; a combination of
-several relations may still give the sum of a few hidden entries together (e.g. national minus
-a region minus a type plus that type in that region, when all four are shown: the hidden
-entries outside that region and type), never a single subject's (one subject lies in one
-region-and-type entry). It does not bound what inequalities
-between suppressed cells imply, nor hide a group whose K subjects all answer alike (neither
-does the contract's public mode).
+What this does not do: it bounds neither what inequalities between suppressed cells imply
+(e.g. that a count is at most its total), nor what a signed difference of two hidden groups
+tells when together they count K peers or more, nor a group whose K subjects all answer alike
+(neither does the contract's public mode).
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 
 from convergence.assessments.models import Assessment, Campaign
@@ -100,10 +103,10 @@ from convergence.catalog.models import Subject
 from convergence.catalog.selectors import subjects_visible_to
 from convergence.organisations.models import Organisation
 from convergence.organisations.tenancy import is_agency
-from convergence.referential.models import Axis
+from convergence.referential.models import Axis, Referential
 
 from .engine import DEFAULT_MIN_CELL, SCOPES, ReportParams, report_compute, resolve
-from .facts import facts_refresh
+from .facts import facts_refresh, facts_versions
 from .models import AnswerFact
 
 K = DEFAULT_MIN_CELL
@@ -260,11 +263,124 @@ def suppression(cells: dict[Entry, Peers], *, k: int = K) -> set[Entry]:
                 continue  # nothing left to hide in this relation
             suppressed.add(pick)
             pending.extend(by_entry[pick])
-        pick = _cycle_breaker(cells, {e for e in suppressed if counted(e)}, smallest)
+        hidden_entries = {e for e in suppressed if counted(e)}
+        pick = _cycle_breaker(cells, hidden_entries, smallest)
+        if pick is None:
+            pick = _small_cut_breaker(cells, hidden_entries, smallest, k)
         if pick is None:
             return suppressed
         suppressed.add(pick)
         pending.extend(by_entry[pick])
+
+
+def _minimum_cut(
+    vertices: list[tuple[str, str]], weights: dict[frozenset[tuple[str, str]], int]
+) -> tuple[int, set[tuple[str, str]]]:
+    """The lightest cut of a connected weighted graph and one side of it (Stoer and Wagner)."""
+    groups = {v: {v} for v in vertices}
+    graph: dict[tuple[str, str], dict[tuple[str, str], int]] = {v: {} for v in vertices}
+    for pair, weight in weights.items():
+        a, b = tuple(pair)
+        graph[a][b] = graph[a].get(b, 0) + weight
+        graph[b][a] = graph[b].get(a, 0) + weight
+    best: tuple[int, set[tuple[str, str]]] | None = None
+    while len(graph) > 1:
+        start = min(graph)
+        added = [start]
+        attached = dict(graph[start])
+        while len(added) < len(graph):
+            vertex = max((v for v in graph if v not in added), key=lambda v: (attached.get(v, 0), v))
+            added.append(vertex)
+            for neighbour, weight in graph[vertex].items():
+                attached[neighbour] = attached.get(neighbour, 0) + weight
+        last, before = added[-1], added[-2]
+        cut = sum(graph[last].values())  # the cut of the phase: `last` against all the others
+        if best is None or cut < best[0]:
+            best = (cut, set(groups[last]))
+        # Merge the last vertex into the one before it.
+        groups[before] |= groups.pop(last)
+        for neighbour, weight in graph.pop(last).items():
+            if neighbour == before:
+                graph[before].pop(last, None)
+                continue
+            graph[neighbour].pop(last, None)
+            graph[before][neighbour] = graph[before].get(neighbour, 0) + weight
+            graph[neighbour][before] = graph[before][neighbour]
+    assert best is not None
+    return best
+
+
+def _small_cut_breaker(
+    cells: dict[Entry, Peers],
+    hidden: set[Entry],
+    smallest: Callable[[Iterable[Entry]], Entry | None],
+    k: int,
+) -> Entry | None:
+    """An entry to suppress when some combination of relations gives the sum (or difference) of
+    suppressed entries over fewer than K peers: a cut of the graph of suppressed entries (the
+    relations of the vertices on one side, added with their signs, leave the entries crossing
+    it) weighing fewer than K peers. The lightest shown entry crossing that cut is suppressed
+    too; None when every cut weighs K or more (or a light cut cannot be mended)."""
+    for measure in ("answered", "expected"):
+        weighed = {e for e in hidden if getattr(cells[e], measure) > 0}
+        adjacency: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        for entry in weighed:
+            a, b = _vertices(entry)
+            adjacency[a].add(b)
+            adjacency[b].add(a)
+        seen: set[tuple[str, str]] = set()
+        for root in sorted(adjacency):
+            if root in seen:
+                continue
+            component = {root}
+            frontier = [root]
+            while frontier:
+                for neighbour in adjacency[frontier.pop()]:
+                    if neighbour not in component:
+                        component.add(neighbour)
+                        frontier.append(neighbour)
+            seen |= component
+            # A light cut that no shown entry crosses is harmless: the entries crossing it then
+            # cover the same peers with opposite signs (e.g. a region's only type and the region),
+            # so what it gives is the reader's own data. Such a cut is contracted away (its
+            # lightest entry's two ends merged) and the next lightest cut is looked at.
+            merged = {v: v for v in component}
+
+            def group(vertex: tuple[str, str], merged: dict = merged) -> tuple[str, str]:
+                while merged[vertex] != vertex:
+                    vertex = merged[vertex]
+                return vertex
+
+            while True:
+                weights: dict[frozenset[tuple[str, str]], int] = defaultdict(int)
+                for e in weighed:
+                    a, b = (group(v) for v in _vertices(e))
+                    if a in component and a != b:
+                        weights[frozenset((a, b))] += getattr(cells[e], measure)
+                groups = sorted({group(v) for v in component})
+                if len(groups) < 2:
+                    break
+                cut, sides = _minimum_cut(groups, dict(weights))
+                if not 0 < cut < k:
+                    break
+                side = {v for v in component if group(v) in sides}
+                crossing = [
+                    e
+                    for e, p in cells.items()
+                    if e not in hidden
+                    and p.has_answers
+                    and (_vertices(e)[0] in side) != (_vertices(e)[1] in side)
+                ]
+                pick = smallest(crossing)
+                if pick is not None:
+                    return pick
+                lightest = smallest(
+                    e for e in weighed if (_vertices(e)[0] in side) != (_vertices(e)[1] in side)
+                )
+                assert lightest is not None
+                a, b = (group(v) for v in _vertices(lightest))
+                merged[a] = b
+    return None
 
 
 def _vertices(entry: Entry) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -351,9 +467,29 @@ def _cycle_breaker(
 
 
 def disclosure_pattern(*, campaign: Campaign, kind: str, organisation: Organisation, k: int = K) -> Pattern:
-    """What `organisation` may not see of one campaign and scope, whatever the view."""
+    """What `organisation` may not see of one campaign and scope, whatever the view.
+
+    Cached under the campaign's facts version (bumped by every write a report reads, including
+    a subject changing organisation, region or type) and the campaign's and edition's change
+    times: the pattern costs a fraction of a second on a national table (regions x types), and
+    the API and the exports ask for it on every request."""
+    version = facts_versions([campaign.pk]).get(campaign.pk, 0)
+    edited = (
+        Referential.objects.filter(pk=campaign.referential_id).values_list("updated_at", flat=True).first()
+    )
+    key = (
+        f"analytics:disclosure:{campaign.pk}:{kind}:{organisation.pk}:{k}:{version}:"
+        f"{campaign.updated_at.timestamp()}:{edited.timestamp() if edited else ''}"
+    )
+    cached: Pattern | None = cache.get(key)
+    if cached is not None:
+        return cached
     cells = peer_cells(campaign=campaign, kind=kind, organisation=organisation)
-    return Pattern(suppressed={code: suppression(table, k=k) for code, table in cells.items()}, peers=cells)
+    pattern = Pattern(
+        suppressed={code: suppression(table, k=k) for code, table in cells.items()}, peers=cells
+    )
+    cache.set(key, pattern, timeout=3600)
+    return pattern
 
 
 # --- reports as a reader may see them -----------------------------------------------------------
