@@ -2,7 +2,9 @@ import os
 import shutil
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 from django.test import Client
+from django.test.testcases import LiveServerThread
 from django.utils import translation
 from playwright.sync_api import expect
 
@@ -12,6 +14,21 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright ru
 # give up. Playwright's 5 s default is shorter than a page (an import check, a PDF) takes on a
 # loaded machine: the journeys then failed although nothing was wrong.
 expect.set_options(timeout=30_000)
+
+
+class SerialWSGIServer(WSGIServer):
+    """The live server answers one request at a time. Under SQLite the test database lives in
+    memory and every request thread of Django's threaded live server shares the test's one
+    connection: an htmx poll arriving while another request writes failed with "database table
+    is locked" (a 400 or 500 in the page) as soon as load made the two overlap. Django's server
+    closes each connection after its answer when it is not threaded, so browsers do not hold it."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override  # applied by LiveServerThread.run()
+
+
+LiveServerThread.server_class = SerialWSGIServer
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_ARGS = [

@@ -53,6 +53,8 @@ def test_the_agency_dashboard_computes_in_the_background_then_shows_the_figures(
     expect(page.locator("figure.chart svg").first).to_be_visible()
     expect(page.get_by_role("table", name="Figures per axis")).to_contain_text("A1")
     expect(page.get_by_role("table", name="Reached rate per region and axis")).to_contain_text("76 Occitania")
+    expect(page.locator("#run-progress[hx-trigger]")).to_have_count(0)  # no more polling
+    page.wait_for_load_state("networkidle")  # nothing in flight when the database is flushed
     assert errors == []
 
 
