@@ -14,12 +14,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display; charts are files
-from matplotlib.figure import Figure  # noqa: E402  (after the backend is chosen)
-from matplotlib.projections.polar import PolarAxes
+if TYPE_CHECKING:
+    from matplotlib.projections.polar import PolarAxes
 
 
 @dataclass(frozen=True)
@@ -43,6 +41,12 @@ def radar_svg(
     """An inline-able `<svg>` element (no XML prolog); empty string when there is no axis."""
     if not axis_labels:
         return ""
+    # Imported on the first chart, not with the module: every command and request loads the
+    # URLconf (and so this module), few draw a radar. Figure is used without pyplot (no backend,
+    # no global state).
+    import matplotlib
+    from matplotlib.figure import Figure
+
     count = len(axis_labels)
     angles = [2 * math.pi * i / count for i in range(count)]
     with matplotlib.rc_context(

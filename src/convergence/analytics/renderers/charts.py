@@ -6,28 +6,53 @@ its value as text, and each chart is shown next to a table with the same numbers
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+from django.utils.translation import gettext as _
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-# Text stays text in the SVG (selectable, translatable, uses the page's font).
-matplotlib.rcParams.update(
-    {
-        "svg.fonttype": "none",
-        # Measured with DejaVu Sans (matplotlib cannot read Marianne's woff2); the SVG then asks
-        # the page for Marianne first (see _svg).
-        "font.family": ["sans-serif"],
-        "font.sans-serif": ["DejaVu Sans"],
-        "font.size": 9,
-        "svg.hashsalt": "convergence",  # stable ids: the same report gives the same SVG
-    }
-)
+# Text stays text in the SVG (selectable, translatable, uses the page's font). Applied with
+# `rc_context` around each chart, never to matplotlib's global state: two charts drawn at once
+# (threads of a server, a PDF beside a page) cannot leak settings into each other.
+STYLE: dict[str, Any] = {
+    "svg.fonttype": "none",
+    # Measured with DejaVu Sans (matplotlib cannot read Marianne's woff2); the SVG then asks
+    # the page for Marianne first (see _svg).
+    "font.family": ["sans-serif"],
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 9,
+    "svg.hashsalt": "convergence",  # stable ids: the same report gives the same SVG
+}
+
+
+def charted[**P](draw: Callable[P, str]) -> Callable[P, str]:
+    """Draw inside the charts' style. matplotlib is imported on the first chart, not when this
+    module is imported: every command and request loads the URLconf, few draw a chart."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> str:
+        import matplotlib
+
+        with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
+            return draw(*args, **kwargs)
+
+    return wrapper
+
+
+def _subplots(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A figure and its axes, outside pyplot (no global figure manager to close)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=figsize)
+    return figure, figure.add_subplot()
+
 
 HATCHES = ["", "///", "...", "xxx", "\\\\\\", "ooo", "---", "+++"]
 GREYS = ["#000091", "#6a6af4", "#b1b1f9", "#e3e3fd", "#313178", "#8585f6", "#cacafb", "#f5f5fe"]
@@ -39,10 +64,9 @@ FONT_FAMILY_RE = re.compile(r"font-family: [^;\"]*")
 ID_RE = re.compile(r'id="([^"]+)"')
 
 
-def _svg(fig, title: str, prefix: str) -> str:
+def _svg(fig: Figure, title: str, prefix: str) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
     svg = FONT_FAMILY_RE.sub("font-family: 'Marianne', 'DejaVu Sans', sans-serif", svg)
@@ -61,11 +85,12 @@ def _height(n: int) -> float:
     return max(1.6, 0.38 * n + 0.8)
 
 
+@charted
 def reached_rate_chart(report: dict[str, Any]) -> str:
     axes = list(report["axes"])
     labels = [a["code"] for a in axes][::-1]
     values = [(a["reached_rate"] or 0) * 100 for a in axes][::-1]
-    fig, ax = plt.subplots(figsize=(6.2, _height(len(axes))))
+    fig, ax = _subplots((6.2, _height(len(axes))))
     bars = ax.barh(labels, values, color="#000091", edgecolor="black", hatch="///")
     for bar, a in zip(bars, axes[::-1], strict=True):
         text = (
@@ -93,11 +118,12 @@ def reached_rate_chart(report: dict[str, Any]) -> str:
     return _svg(fig, _("Expected level reached, per axis"), "chart-reached")
 
 
+@charted
 def mean_level_chart(report: dict[str, Any], scale: list[int]) -> str:
     axes = report["axes"]
     labels = [a["code"] for a in axes][::-1]
     values = [a["mean_level"] or 0 for a in axes][::-1]
-    fig, ax = plt.subplots(figsize=(6.2, _height(len(axes))))
+    fig, ax = _subplots((6.2, _height(len(axes))))
     bars = ax.barh(labels, values, color="#e3e3fd", edgecolor="black", hatch="...")
     for bar, a in zip(bars, axes[::-1], strict=True):
         text = (
@@ -112,9 +138,10 @@ def mean_level_chart(report: dict[str, Any], scale: list[int]) -> str:
     return _svg(fig, _("Mean level, per axis"), "chart-mean")
 
 
+@charted
 def distribution_chart(report: dict[str, Any], scale: list[int]) -> str:
     axes = [a for a in report["axes"] if a["distribution"]][::-1]
-    fig, ax = plt.subplots(figsize=(6.2, _height(len(axes)) + 0.4))
+    fig, ax = _subplots((6.2, _height(len(axes)) + 0.4))
     left = [0.0] * len(axes)
     for i, level in enumerate(scale):
         shares = [
@@ -148,9 +175,10 @@ def distribution_chart(report: dict[str, Any], scale: list[int]) -> str:
     return _svg(fig, _("Distribution of levels, per axis"), "chart-distribution")
 
 
+@charted
 def groups_chart(groups: list[dict[str, Any]], title: str) -> str:
     shown = [g for g in groups if g["subjects"] is not None][::-1]
-    fig, ax = plt.subplots(figsize=(6.2, _height(len(shown))))
+    fig, ax = _subplots((6.2, _height(len(shown))))
     bars = ax.barh(
         [g["name"][:40] for g in shown],
         [g["subjects"] for g in shown],
@@ -165,8 +193,9 @@ def groups_chart(groups: list[dict[str, Any]], title: str) -> str:
     return _svg(fig, title, "chart-groups")
 
 
+@charted
 def projection_chart(report: dict[str, Any]) -> str:
-    fig, ax = plt.subplots(figsize=(6.2, 3.4))
+    fig, ax = _subplots((6.2, 3.4))
     drawn = 0
     for i, a in enumerate(report["axes"]):
         if not a["projection"]:
