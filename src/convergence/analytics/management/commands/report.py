@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from convergence.analytics.engine import (
     DEFAULT_MIN_CELL,
@@ -17,9 +17,10 @@ from convergence.analytics.engine import (
 )
 from convergence.analytics.renderers import EXTENSIONS, render
 from convergence.analytics.selectors import report_labels
+from convergence.lib.commands import DataCommand
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Compute a campaign report (JSON by default; CSV as a zip of one CSV per section, XLSX, HTML, PDF)."
     )

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
 from convergence.analytics.facts import facts_rebuild, facts_refresh, facts_snapshot
+from convergence.lib.commands import DataCommand
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Refresh the report facts of the assessments changed since the last refresh (--rebuild: all)."
 
     def add_arguments(self, parser: CommandParser) -> None:

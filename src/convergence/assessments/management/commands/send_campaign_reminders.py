@@ -2,12 +2,13 @@
 
 import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from convergence.assessments.tasks import campaign_reminders_enqueue, reminder_days
+from convergence.lib.commands import DataCommand
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Enqueue the deadline reminders of open campaigns closing in CAMPAIGN_REMINDER_DAYS days "
         "(one mail per organisation with unfinished assessments). Safe to run several times a day."

@@ -1,15 +1,16 @@
 """`convergence demo`: the default referentials and a realistic demonstration data set."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from convergence.demo.accounts import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from convergence.demo.generator import DEFAULT_SEED, accounts_ensure, generate
+from convergence.lib.commands import DataCommand
 from convergence.referential.schema import ReferentialFileError
 from convergence.referential.services import load_default_referentials
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Load the default referentials (doctrine 2019 and 2023) and a deterministic demonstration "
         "data set: regions, services, vendors, products, two campaigns and one account per role. "

@@ -5,13 +5,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
-
+from convergence.lib.commands import DataCommand
 from convergence.referential.models import Referential
 from convergence.referential.services import referential_export
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Write a referential as YAML (the format import_referential reads)."
 
     def add_arguments(self, parser):

@@ -4,12 +4,12 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
+from convergence.lib.commands import DataCommand
 from convergence.referential.services import ReferentialFileError, referential_import
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Load a referential from a YAML file. Loading the same file again changes nothing."
 
     def add_arguments(self, parser):
