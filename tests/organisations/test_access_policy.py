@@ -689,20 +689,7 @@ REFINEMENTS: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 # (URL name, role) -> what the view does wrong. Each runs as a strict xfail (see the docstring).
-DEFECTS: dict[tuple[str, str], str] = {
-    **{
-        (name, role): (
-            "the view catches the service's PermissionDenied and redirects (302) with an error "
-            "message instead of answering 403 (nothing is changed)"
-        )
-        for name in (
-            "organisations:membership_role",
-            "organisations:membership_remove",
-            "organisations:invitation_revoke",
-        )
-        for role in ("employee", "regional_contributor", "agency_analyst")
-    },
-}
+DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def expected_for(route: Route, role: str) -> str:

@@ -8,7 +8,7 @@ from typing import cast
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -215,8 +215,6 @@ def membership_role(request: HttpRequest, pk: int) -> HttpResponse:
         services.membership_change_role(
             actor=_user(request), membership=membership, role=form.cleaned_data["role"]
         )
-    except PermissionDenied as error:
-        messages.error(request, str(error))
     except ValidationError as error:
         messages.error(request, _error_text(error))
     else:
@@ -235,8 +233,6 @@ def membership_remove(request: HttpRequest, pk: int) -> HttpResponse:
     leaving = membership.user_id == request.user.pk
     try:
         services.membership_remove(actor=_user(request), membership=membership)
-    except PermissionDenied as error:
-        messages.error(request, str(error))
     except ValidationError as error:
         messages.error(request, _error_text(error))
     else:
@@ -260,8 +256,6 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     try:
         services.invitation_revoke(actor=_user(request), invitation=invitation)
-    except PermissionDenied as error:
-        messages.error(request, str(error))
     except ValidationError as error:
         messages.error(request, _error_text(error))
     else:
