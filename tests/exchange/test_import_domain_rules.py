@@ -55,7 +55,7 @@ def test_a_json_import_refuses_a_vendor_owning_a_regional_service(referential, t
     data["subjects"][0]["organisation"] = "acme"  # occ-ror, a service, declared by a vendor
     before = counts()
     problems = import_json(tmp_path, data)
-    assert problems == ["subjects[0].kind: A Software vendor declares Product, not Regional service."]
+    assert problems == ["subjects[0].kind: A software vendor declares products, not regional services."]
     assert counts() == before
 
 
@@ -64,7 +64,7 @@ def test_a_csv_import_by_the_agency_refuses_a_vendor_owning_a_regional_service(c
     before = counts()
     problems = import_csv(tmp_path, rows, [*COLUMNS, "siren"])
     assert problems == [
-        "row 2, column subject_kind: A Software vendor declares Product, not Regional service."
+        "row 2, column subject_kind: A software vendor declares products, not regional services."
     ]
     assert counts() == before
 
@@ -254,7 +254,7 @@ def test_the_agencys_web_import_refuses_a_vendor_owning_a_service_too(client, ag
     run = upload(client, [row(organisation="acme", organisation_name="ACME", organisation_kind="vendor")])
     assert run.status == ImportRun.Status.REJECTED
     assert [stored_problem_cells(problem, "en") for problem in run.problems] == [
-        ("2", "subject_kind", "A Software vendor declares Product, not Regional service.")
+        ("2", "subject_kind", "A software vendor declares products, not regional services.")
     ]
     assert counts() == before
     assert reverse("exchange:import")

@@ -68,7 +68,7 @@ class DashboardFilterForm(forms.Form):
             field.widget.attrs.setdefault("class", "fr-select")
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("compare_with") and data.get("compare_with") == data.get("campaign"):
             self.add_error("compare_with", _("Choose another campaign than the one shown."))
         return data

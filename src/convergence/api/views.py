@@ -13,7 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -28,6 +29,7 @@ from convergence.assessments.selectors import (
 from convergence.assessments.validation import AnswerInput, MilestoneInput
 from convergence.catalog import services as catalog_services
 from convergence.catalog.selectors import subjects_editable_by, subjects_visible_to
+from convergence.organisations.models import User
 from convergence.organisations.tenancy import acting_organisation, organisations_visible_to
 from convergence.referential.models import Referential
 from convergence.referential.selectors import referentials_visible_to
@@ -52,7 +54,7 @@ IF_MATCH = OpenApiParameter(
 MAX_ID = 2**63 - 1
 
 
-class IdLookupMixin:
+class IdLookupMixin(GenericAPIView):
     """An id that is not a number the database can hold is simply not found (never a 500)."""
 
     def get_object(self):
@@ -65,6 +67,14 @@ class IdLookupMixin:
 def _check_id(value) -> None:
     if not (str(value).isdigit() and int(value) <= MAX_ID):
         raise NotFound
+
+
+def _user(request: Request) -> User:
+    """The authenticated user of an API request (every endpoint that writes requires one)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user
 
 
 def _org(request: Request):
@@ -123,12 +133,12 @@ class SubjectViewSet(
     # PermissionDenied is translated by api.exceptions.
     def perform_create(self, serializer):
         serializer.instance = catalog_services.subject_create(
-            actor=self.request.user, organisation=_org(self.request), **dict(serializer.validated_data)
+            actor=_user(self.request), organisation=_org(self.request), **dict(serializer.validated_data)
         )
 
     def perform_update(self, serializer):
         serializer.instance = catalog_services.subject_update(
-            actor=self.request.user, subject=serializer.instance, **dict(serializer.validated_data)
+            actor=_user(self.request), subject=serializer.instance, **dict(serializer.validated_data)
         )
 
 

@@ -113,7 +113,8 @@ class AssessmentFilterForm(forms.Form):
 
     def __init__(self, *args, campaigns=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].choices = [("", _("All campaigns")), *[(c.code, c.title) for c in campaigns]]
+        campaign_field: forms.ChoiceField = self.fields["campaign"]  # type: ignore[assignment]
+        campaign_field.choices = [("", _("All campaigns")), *[(c.code, c.title) for c in campaigns]]
 
 
 class ReviewFilterForm(AssessmentFilterForm):
@@ -125,4 +126,5 @@ class ReviewFilterForm(AssessmentFilterForm):
         from convergence.lib.regions import REGION_CHOICES
 
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", _("All regions")), *REGION_CHOICES]
+        region_field: forms.ChoiceField = self.fields["region"]  # type: ignore[assignment]
+        region_field.choices = [("", _("All regions")), *REGION_CHOICES]

@@ -29,7 +29,11 @@ KIND_BY_ORGANISATION: dict[str, str] = {
 }
 
 DECLARES_NOTHING = _("Only vendors declare products and only ARS or GRADeS declare services.")
-WRONG_KIND = _("A %(organisation_kind)s declares %(expected)s, not %(kind)s.")
+# One sentence per kind of organisation: enum labels do not read well mid-sentence.
+WRONG_KIND = {
+    SubjectKind.PRODUCT: _("A software vendor declares products, not regional services."),
+    SubjectKind.SERVICE: _("An ARS or a GRADeS declares regional services, not products."),
+}
 UNKNOWN_KIND = _("Unknown subject kind “%(value)s”; known kinds: %(known)s.")
 NAME_REQUIRED = _("Give the name of the product or service.")
 NO_REFERENTIAL = _("No published referential yet: ask the agency to publish one.")
@@ -62,17 +66,7 @@ def subject_kind_problems(*, kind: str, organisation_kind: str) -> list[Problem]
     if expected is None:
         return [Problem("", DECLARES_NOTHING)]
     if kind != expected:
-        return [
-            Problem(
-                "kind",
-                WRONG_KIND,
-                {
-                    "organisation_kind": OrganisationKind(organisation_kind).label,
-                    "expected": SubjectKind(expected).label,
-                    "kind": SubjectKind(kind).label,
-                },
-            )
-        ]
+        return [Problem("kind", WRONG_KIND[SubjectKind(expected)])]
     return []
 
 

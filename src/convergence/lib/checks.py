@@ -12,8 +12,8 @@ problem reads in English on the command line and in the reader's language on a p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 

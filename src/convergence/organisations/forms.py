@@ -74,7 +74,7 @@ class InvitationAcceptForm(forms.Form):
 
         from .models import User
 
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         password = cleaned.get("password1")
         if password and password != cleaned.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
@@ -105,7 +105,7 @@ class AuditFilterForm(forms.Form):
     user = forms.CharField(label=_("User (e-mail)"), required=False, max_length=254)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
         return cleaned

@@ -14,6 +14,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -130,7 +131,7 @@ class ReferentialAdmin(RefreshHashMixin, DraftOnlyMixin, admin.ModelAdmin):
     ]
     actions = ["publish", "retire"]
 
-    def _confirm(self, request, queryset, action: str, title: str, question: str):  # noqa: ANN001, ANN201
+    def _confirm(self, request, queryset, action: str, title: str | Promise, question: str | Promise):  # noqa: ANN001, ANN201
         return TemplateResponse(
             request,
             "referential/admin_confirm_action.html",

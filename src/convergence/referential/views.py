@@ -44,7 +44,7 @@ class CompareForm(forms.Form):
         self.fields["b"].choices = choices  # type: ignore[attr-defined]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("a") and data.get("a") == data.get("b"):
             raise forms.ValidationError(_("Choose two different editions."), code="same_edition")
         return data

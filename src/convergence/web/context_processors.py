@@ -15,7 +15,8 @@ def site(request):
             "footer_brand_html": settings.SITE_BRAND_HTML,
         },
         "navigation": navigation,
-        "navigation_shortcuts": SimpleLazyObject(lambda: navigation_links(navigation)[1:]),  # all but Home
+        # All but Home.
+        "navigation_shortcuts": SimpleLazyObject(lambda: navigation_links(list(navigation))[1:]),
         "DEMO_MODE": settings.DEMO_MODE,
         "demo_login_help": SimpleLazyObject(_demo_login_help) if settings.DEMO_MODE else None,
     }

@@ -2,13 +2,14 @@
 
 import sys
 
-from django.core.management.base import BaseCommand, no_translations
+from django.core.management.base import no_translations
 
 from convergence.assessments.models import Campaign
 from convergence.exchange import exporter
+from convergence.lib.commands import DataCommand
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Write a campaign's data as a dataset (JSON by default, or the flat CSV/XLSX rows)."
 
     def add_arguments(self, parser):

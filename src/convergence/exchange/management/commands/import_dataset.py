@@ -3,13 +3,14 @@
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, no_translations
+from django.core.management.base import no_translations
 
 from convergence.analytics.facts import facts_refresh
 from convergence.exchange.services import dataset_import_file
+from convergence.lib.commands import DataCommand
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Load a dataset: JSON (organisations, subjects, a campaign and its assessments) or CSV/XLSX "
         "(one row per answer). All or nothing; loading the same file twice changes nothing."
