@@ -60,13 +60,17 @@ assessments.add_evidence               Answer           like assessments.change_
 assessments.delete_evidence            Evidence         like assessments.change_assessment
 assessments.view_campaign_progress     None             agency members (campaign pages)
 assessments.manage_campaign            Campaign/None    agency analysts and administrators
-analytics.view_campaign_report         Campaign/None    agency members (national figures, unsuppressed)
-analytics.view_organisation_report     Organisation     its members; agency members
-analytics.publish_report               Campaign/None    agency analysts and administrators
+analytics.view_campaign_report         Organisation     members of the agency, acting for it (national
+                                                        figures of every region, unsuppressed)
+analytics.view_regional_dashboard      Organisation     members of an ARS or GRADeS, acting for it
+analytics.view_benchmark               Organisation     members of a vendor, acting for it
+analytics.publish_report               Organisation     agency analysts and administrators, acting for
+                                                        the agency
 referential.view_referential           Referential      anyone if published; agency members otherwise
 referential.change_referential         Referential/None agency analysts and administrators (the admin's
                                                         change permission, through the rules backend)
-exchange.import_dataset                None             agency analysts and administrators
+exchange.import_dataset                Organisation     agency analysts and administrators, acting for
+                                                        the agency (any organisation's data)
 =====================================  ===============  =============================================
 
 Role lookups are cached on the user instance and invalidated whenever any membership is saved or
