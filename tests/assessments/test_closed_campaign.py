@@ -95,6 +95,7 @@ def test_the_questionnaire_of_a_closed_campaign_is_read_only(client, closed):
 def test_an_answer_saved_or_submitted_through_the_api_is_refused_and_the_report_is_unchanged(closed):
     report, state = products_report(closed), frozen_state(closed)
     api = api_client(closed.vendor_user, closed.vendor)
+    api.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the message is compared in English
     pk, etag = closed.product_assessment.pk, f'"{state[1]}"'
 
     response = api.put(

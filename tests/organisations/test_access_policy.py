@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -38,6 +37,7 @@ from django.utils import timezone
 
 from convergence.organisations.urls import EXTERNAL_ACCESS_POLICY
 from tests import factories as f
+from tests.api.conftest import REFERENTIAL_YAML as API_REFERENTIAL_YAML
 
 # --- The walk ----------------------------------------------------------------------------------------
 
@@ -208,30 +208,8 @@ POLICY_VALUES = {"public", "login-step", "authenticated", "staff", *GRANTED} - {
 
 # --- The world ---------------------------------------------------------------------------------------
 
-REFERENTIAL_YAML = textwrap.dedent(
-    """
-    format: convergence-referential/1
-    code: doctrine-policy
-    title: Doctrine de test
-    published_on: 2020-01-15
-    scale:
-      min: 0
-      max: 3
-      labels: {0: Non engagé, 1: Planifié, 2: Conforme, 3: En usage}
-    axes:
-      - {code: INS, name: Identité nationale de santé}
-      - {code: DMP, name: Dossier médical partagé}
-    blocker_categories:
-      - {code: visibilite, name: Manque de visibilité}
-    service_families:
-      - code: donnees-reference
-        name: Données de référence
-        types:
-          - {code: ror, name: ROR, common_core: true, expected: {INS: 2, DMP: 2}}
-    product_categories:
-      - {code: dpi, name: Dossier patient informatisé, expected: {INS: 3, DMP: 3}}
-    """
-)
+# The API tests' small referential under its own code.
+REFERENTIAL_YAML = API_REFERENTIAL_YAML.replace("code: doctrine-api", "code: doctrine-policy")
 
 INVITATION_TOKENS = {
     key: f"invitation-of-{key}" for key in ("vendor", "other_vendor", "grades", "ars", "agency")

@@ -81,14 +81,14 @@ def test_agency_analysts_review_and_change_referentials_but_vendors_do_not():
     referential = ReferentialFactory(status="draft")
     assert analyst.has_perm("assessments.review_assessment", assessment)
     assert analyst.has_perm("referential.change_referential", referential)
-    assert analyst.has_perm("analytics.view_campaign_report", assessment.campaign)
+    assert analyst.has_perm("analytics.view_campaign_report", agency)
     assert analyst.has_perm("catalog.view_subject", assessment.subject)
     assert not analyst.has_perm("catalog.change_subject", assessment.subject)
     vendor_user = member(assessment.subject.organisation, "mandataire")
     assert not vendor_user.has_perm("assessments.review_assessment", assessment)
     assert not vendor_user.has_perm("referential.change_referential", referential)
     assert not vendor_user.has_perm("referential.view_referential", referential)
-    assert not vendor_user.has_perm("analytics.view_campaign_report", assessment.campaign)
+    assert not vendor_user.has_perm("analytics.view_campaign_report", assessment.subject.organisation)
 
 
 def test_a_region_reads_the_services_of_its_region_only():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from .enums import OrganisationKind
@@ -26,6 +27,28 @@ def existing_organisation_slots(*, exclude_pk: int | None = None) -> set[tuple[s
 
 def members_of(organisation: Organisation) -> QuerySet[Membership]:
     return Membership.objects.filter(organisation=organisation).select_related("user").order_by("user__email")
+
+
+def get_membership_or_404(organisation: Organisation, pk: int) -> Membership:
+    """A membership of the acting organisation; another organisation's is a 404."""
+    membership = (
+        Membership.objects.select_related("user", "organisation")
+        .filter(pk=pk, organisation=organisation)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def get_invitation_or_404(organisation: Organisation, pk: int) -> Invitation:
+    """An invitation of the acting organisation; another organisation's is a 404."""
+    invitation = (
+        Invitation.objects.select_related("organisation").filter(pk=pk, organisation=organisation).first()
+    )
+    if invitation is None:
+        raise Http404
+    return invitation
 
 
 def pending_invitations_of(organisation: Organisation) -> QuerySet[Invitation]:

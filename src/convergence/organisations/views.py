@@ -28,7 +28,7 @@ from .forms import (
     OrganisationProfileForm,
     RoleForm,
 )
-from .models import Invitation, Membership, Organisation, User
+from .models import Membership, Organisation, User
 from .rules import assignable_roles, require_perm
 
 PAGE_SIZE = 50
@@ -196,11 +196,7 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 
 def _membership_in_acting(request: HttpRequest, pk: int) -> Membership:
-    organisation = _acting_or_404(request)
-    try:
-        return Membership.objects.select_related("user", "organisation").get(pk=pk, organisation=organisation)
-    except Membership.DoesNotExist:
-        raise Http404 from None
+    return selectors.get_membership_or_404(_acting_or_404(request), pk)
 
 
 @login_required
@@ -249,11 +245,7 @@ def membership_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    organisation = _acting_or_404(request)
-    try:
-        invitation = Invitation.objects.select_related("organisation").get(pk=pk, organisation=organisation)
-    except Invitation.DoesNotExist:
-        raise Http404 from None
+    invitation = selectors.get_invitation_or_404(_acting_or_404(request), pk)
     try:
         services.invitation_revoke(actor=_user(request), invitation=invitation)
     except ValidationError as error:
