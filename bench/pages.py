@@ -6,6 +6,11 @@ Without `--database-url`, a fresh SQLite file in a temporary folder, migrated an
 `convergence demo`. With one (e.g. `postgres://postgres@127.0.0.1:5432/conv_bench`), that
 database is migrated and loaded with `convergence demo` too (which skips a data set already
 there). A published snapshot of the closed campaign is created if the database has none.
+`--national N` adds `bench/report_data.py`'s campaign `bench-N` (N regional services, 12
+answers each, facts refreshed) and points the dashboards, the snapshot and the national PDF at
+it (the lists then hold the N services too); `--worker` runs `convergence db_worker` beside the
+server, which computes the dashboards of a campaign above `ANALYTICS_SYNC_MAX_ANSWERS` (without
+it such a dashboard only shows its progress).
 
 The app is served by gunicorn (one worker, DEBUG off, 127.0.0.1 on a free port); the bench logs
 in as each demo account by creating its session directly (Django's test client `force_login`
@@ -72,6 +77,14 @@ def main() -> None:
     parser.add_argument("--demo-scale", type=int, default=1, help="`convergence demo --scale`")
     parser.add_argument("--target-ms", type=float, default=300.0, help="the page target to print")
     parser.add_argument("--no-queries", action="store_true", help="skip the in-process query counts")
+    parser.add_argument(
+        "--national",
+        type=int,
+        default=0,
+        help="also load bench/report_data.py's campaign bench-N (N services x 12 axes) and time "
+        "the dashboards, the snapshot and the national PDF on it",
+    )
+    parser.add_argument("--worker", action="store_true", help="run `convergence db_worker` beside the server")
     args = parser.parse_args()
     if args.requests < 1:
         parser.error("--requests must be at least 1")
@@ -98,7 +111,7 @@ def main() -> None:
         subprocess.run([PYTHON, "-m", "convergence", *argv], env=env, check=True, capture_output=True)
     print(f"migrate + demo: {time.perf_counter() - started:.1f} s", flush=True)
 
-    sys.path.insert(0, str(ROOT / "src"))
+    sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
     import django
 
     django.setup()
@@ -114,13 +127,25 @@ def main() -> None:
     from convergence.demo.generator import CURRENT_CAMPAIGN, DEMO_ACCOUNTS, PAST_CAMPAIGN
     from convergence.organisations.models import Membership
 
-    snapshot = PublishedReport.objects.order_by("pk").first()
-    if snapshot is None:
-        snapshot = report_publish(campaign_code=PAST_CAMPAIGN, scope="services", region=None, user=None)
-    assessments = Assessment.objects.filter(campaign__code=CURRENT_CAMPAIGN).count()
-    print(f"campaign {CURRENT_CAMPAIGN}: {assessments} assessments; snapshot #{snapshot.pk}", flush=True)
+    campaign, compare, closed = CURRENT_CAMPAIGN, f"&compare_with={PAST_CAMPAIGN}", PAST_CAMPAIGN
+    if args.national:
+        from bench.report_data import generate
+        from convergence.analytics.facts import facts_refresh
 
-    dash = f"/rapports/?campaign={CURRENT_CAMPAIGN}"
+        started = time.perf_counter()
+        campaign = closed = generate(args.national).code
+        facts_refresh()
+        compare = ""
+        print(f"national data set {campaign}: {time.perf_counter() - started:.1f} s", flush=True)
+    snapshot = PublishedReport.objects.filter(campaign__code=closed).order_by("pk").first()
+    if snapshot is None:
+        snapshot = report_publish(campaign_code=closed, scope="services", region=None, user=None)
+    for code in {CURRENT_CAMPAIGN, campaign}:
+        assessments = Assessment.objects.filter(campaign__code=code).count()
+        print(f"campaign {code}: {assessments} assessments", flush=True)
+    print(f"snapshot #{snapshot.pk} of {closed}", flush=True)
+
+    dash = f"/rapports/?campaign={campaign}"
 
     def pages_for(user) -> list[Page]:
         membership = Membership.objects.filter(user=user).select_related("organisation").first()
@@ -144,13 +169,13 @@ def main() -> None:
             Page("review queue", "/evaluations/revue/"),
             Page("campaigns", "/campagnes/"),
             Page("reports (/rapports/)", "/rapports/"),
-            Page("dashboard national", f"{dash}&scope=services&compare_with={PAST_CAMPAIGN}"),
+            Page("dashboard national", f"{dash}&scope=services{compare}"),
             Page("dashboard regional", f"{dash}&scope=services&region=76"),
             Page("dashboard products", f"{dash}&scope=products"),
             Page("peer benchmark", "/rapports/benchmark/"),
             Page("observatory", "/rapports/observatoire/"),
             Page("published snapshot", f"/rapports/observatoire/{snapshot.pk}/{snapshot.slug}/"),
-            Page("national PDF", f"/rapports/export/?campaign={CURRENT_CAMPAIGN}&scope=services&format=pdf"),
+            Page("national PDF", f"/rapports/export/?campaign={campaign}&scope=services&format=pdf"),
         ]
         return pages
 
@@ -174,6 +199,15 @@ def main() -> None:
         stdout=server_log,
         stderr=subprocess.STDOUT,
     )
+    worker = None
+    if args.worker:
+        worker = subprocess.Popen(
+            [PYTHON, "-m", "convergence", "db_worker", "--queue-name", "*"],
+            env=env,
+            cwd=work,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -231,11 +265,14 @@ def main() -> None:
                 figures = f"{status:>6} {len(times):>3} {p50:8.0f} {p95:8.0f} {queries:>7}"
                 print(f"  {page.name:<22} {figures}  {verdict}", flush=True)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for process in (server, worker):
+            if process is None:
+                continue
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
         server_log.close()
     print(f"\nload average at the end {load_average()}; work folder {work}")
 
