@@ -23,8 +23,9 @@ all the two-factor middleware asks of a session). For each page of the role it p
   database (after one warm-up request), counted with `CaptureQueriesContext`;
 - `status`: the HTTP status (a page the role may not open is listed with its 403/404/302).
 
-The issue's targets (< 300 ms at the demo scale, < 500 ms at national scale, < 50 ms for a
-published snapshot) are printed beside each p50. Benchmarks print figures; they never fail on
+The issue's targets (< 300 ms at the demo scale, < 500 ms at national scale with
+`--target-ms 500`, < 50 ms for a published snapshot, < 3 s for the national PDF) are printed
+beside each p50. Benchmarks print figures; they never fail on
 time. Traffic goes to 127.0.0.1 only; the server is stopped at the end.
 """
 
@@ -44,6 +45,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+# The issue's targets where they differ from the page target (--target-ms): a snapshot is served
+# as stored, the national PDF within 3 s at national scale; the fiche PDF has none.
+TARGETS_MS: dict[str, float | None] = {"published snapshot": 50.0, "national PDF": 3000.0, "fiche PDF": None}
 
 
 @dataclass
@@ -256,12 +260,12 @@ def main() -> None:
                         client.get(page.path)
                     queries = str(len(captured.captured_queries))
                 p50, p95 = statistics.median(times) * 1000, percentile(times, 0.95) * 1000
-                target = 50.0 if page.name == "published snapshot" else args.target_ms
-                verdict = (
-                    ""
-                    if status != 200
-                    else (f"< {target:.0f} met" if p50 < target else f"< {target:.0f} NOT met")
-                )
+                target = TARGETS_MS.get(page.name, args.target_ms)
+                verdict = ""
+                if status == 200 and target is None:
+                    verdict = "(no target)"
+                elif status == 200 and target is not None:
+                    verdict = f"< {target:.0f} " + ("met" if p50 < target else "NOT met")
                 figures = f"{status:>6} {len(times):>3} {p50:8.0f} {p95:8.0f} {queries:>7}"
                 print(f"  {page.name:<22} {figures}  {verdict}", flush=True)
     finally:
