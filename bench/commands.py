@@ -65,6 +65,20 @@ def tiny_dataset() -> dict:
     }
 
 
+def source_state(source: Path) -> str:
+    """The commit of the checkout and how many of its src/ files differ from it."""
+
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", "-C", str(source), *argv], capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD")
+    if not head or not (source / ".git").exists():
+        return "not a git checkout"
+    changed = len(git("status", "--porcelain", "--", "src").splitlines())
+    return f"commit {head}, {changed} uncommitted file(s) under src/"
+
+
 def load_average() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f} (1 min) / {five:.2f} (5 min)"
@@ -105,7 +119,8 @@ def main() -> None:
     dataset = work / "tiny.json"
     dataset.write_text(json.dumps(tiny_dataset()), encoding="utf-8")
     referential = args.source.resolve() / "src/convergence/referential/data" / f"{REFERENTIAL}.yaml"
-    print(f"setting up {work} (source {args.source.resolve()})", flush=True)
+    source = args.source.resolve()
+    print(f"setting up {work} (source {source}, {source_state(source)})", flush=True)
     run([*convergence, "migrate", "--no-input", "-v", "0"])
     run([*convergence, "import_referential", str(referential)])
     run([*convergence, "import_dataset", str(dataset)])
@@ -126,8 +141,10 @@ def main() -> None:
             [*convergence, "report", "--campaign", CAMPAIGN, "--scope", "services"],
         ),
         (
-            f"convergence export_referential {REFERENTIAL} -o /dev/null",
-            [*convergence, "export_referential", REFERENTIAL, "-o", "/dev/null"],
+            f"convergence export_referential {REFERENTIAL} -o export.yaml",
+            # A file of the temporary folder, not /dev/null: before ff12114 the command wrote
+            # its output beside the target and renamed it over it, replacing /dev/null.
+            [*convergence, "export_referential", REFERENTIAL, "-o", str(work / "export.yaml")],
         ),
         ("convergence import_dataset tiny.json (unchanged)", [*convergence, "import_dataset", str(dataset)]),
         ("convergence check", [*convergence, "check"]),

@@ -109,7 +109,11 @@ def main() -> None:
     )
     os.environ.update(env)
     shown_url = database_url.split("@")[-1]
-    print(f"database {shown_url}; load average {load_average()}", flush=True)
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    changed = subprocess.run([*git, "status", "--porcelain", "--", "src"], capture_output=True, text=True)
+    state = f"commit {head.stdout.strip()}, {len(changed.stdout.splitlines())} uncommitted file(s) under src/"
+    print(f"database {shown_url}; {state}; load average {load_average()}", flush=True)
     started = time.perf_counter()
     for argv in (["migrate", "--no-input", "-v", "0"], ["demo", "--scale", str(args.demo_scale)]):
         subprocess.run([PYTHON, "-m", "convergence", *argv], env=env, check=True, capture_output=True)
