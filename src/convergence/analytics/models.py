@@ -156,3 +156,26 @@ class FactsVersion(models.Model):
 
     def __str__(self) -> str:
         return f"campaign {self.campaign_id} v{self.version}"
+
+
+class SnapshotRendering(models.Model):
+    """What a snapshot's page shows that is costly to draw (the report body: key figures,
+    charts as SVG, tables), rendered once per site language: at publication, or on the first
+    view of a snapshot published before renderings were stored. Never recomputed: the
+    snapshot is frozen, and so are the names its page showed when it was rendered."""
+
+    snapshot = models.ForeignKey(PublishedReport, on_delete=models.CASCADE, related_name="renderings")
+    language = models.CharField(max_length=10)
+    # The HTML of analytics/_report_body.html in that language (charts inline as SVG).
+    body = models.TextField()
+    # The names of the snapshot's CSV tables, in the order the page lists them.
+    tables = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "language"], name="snapshot_rendering_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.snapshot_id} ({self.language})"

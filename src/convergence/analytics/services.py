@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 from convergence.assessments.enums import REPORTED_STATUSES
 from convergence.assessments.models import Assessment, Campaign
@@ -21,7 +22,7 @@ from .dashboards import DashboardParams, dashboard_compute
 from .engine import DEFAULT_MIN_CELL, ReportError, ReportParams, report_compute
 from .enums import RunStatus
 from .facts import facts_versions
-from .models import PublishedReport, ReportRun
+from .models import PublishedReport, ReportRun, SnapshotRendering
 
 
 def data_version(*, campaign_codes: list[str]) -> tuple[str, int]:
@@ -148,7 +149,7 @@ def report_publish(
         ReportParams(campaign=campaign_code, scope=scope, region=region, public=True, min_cell=min_cell)
     ).as_dict()
     campaign = Campaign.objects.get(code=campaign_code)
-    return PublishedReport.objects.create(
+    snapshot = PublishedReport.objects.create(
         campaign=campaign,
         scope=scope,
         region=region or "",
@@ -159,3 +160,44 @@ def report_publish(
         min_cell=min_cell,
         data=report,
     )
+    # Frozen from now on: draw its page's charts and tables once, in every site language.
+    for language, _name in settings.LANGUAGES:
+        snapshot_rendering(snapshot=snapshot, language=language)
+    return snapshot
+
+
+def _snapshot_render(snapshot: PublishedReport, language: str) -> SnapshotRendering:
+    # Imported here: the charts import matplotlib, which commands that never draw should not pay.
+    from .renderers.document import localized_report, report_context
+    from .renderers.tables import report_tables
+    from .selectors import snapshot_labels
+
+    report = snapshot.data
+    with translation.override(language):
+        labels = snapshot_labels(
+            campaign_title=snapshot.campaign_title, referential_code=snapshot.referential_code
+        )
+        body = render_to_string(
+            "analytics/_report_body.html", report_context(localized_report(report, labels["names"]), labels)
+        )
+    return SnapshotRendering(
+        snapshot=snapshot, language=language, body=body, tables=[t.name for t in report_tables(report)]
+    )
+
+
+def snapshot_rendering(*, snapshot: PublishedReport, language: str) -> SnapshotRendering:
+    """The snapshot's page body in `language` as stored; rendered and stored if it is not yet
+    (a snapshot published before renderings were stored: on its first view), never again.
+
+    `language` is one of settings.LANGUAGES. A concurrent first view that stored it meanwhile
+    wins: both requests serve the same stored rendering."""
+    stored = SnapshotRendering.objects.filter(snapshot=snapshot, language=language).first()
+    if stored is not None:
+        return stored
+    rendering = _snapshot_render(snapshot, language)
+    try:
+        with transaction.atomic():
+            rendering.save()
+    except IntegrityError:
+        return SnapshotRendering.objects.get(snapshot=snapshot, language=language)
+    return rendering

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -12,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_supported_language_variant
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -37,7 +38,7 @@ from .renderers.charts import report_charts
 from .renderers.document import localized_report, report_context
 from .renderers.files import render_csv_table
 from .renderers.tables import report_tables
-from .selectors import get_report_run_or_404, report_labels, snapshot_labels
+from .selectors import get_report_run_or_404, report_labels
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "convergence-report-1.schema.json"
 PAGE_SIZE = 20
@@ -266,21 +267,19 @@ def _snapshot(pk: int) -> PublishedReport:
 
 
 def observatory_detail(request: HttpRequest, pk: int, slug: str | None = None) -> HttpResponse:
-    snapshot = _snapshot(pk)
+    """A published snapshot: its body (charts, tables) served as rendered once and stored."""
+    # The report JSON is not read here: the stored rendering carries what the page shows.
+    snapshot = get_object_or_404(PublishedReport.objects.defer("data"), pk=pk)
     if slug != snapshot.slug:
         return redirect(snapshot_url(snapshot), permanent=True)
-    report = snapshot.data
-    labels = snapshot_labels(
-        campaign_title=snapshot.campaign_title, referential_code=snapshot.referential_code
-    )
-    context = report_context(localized_report(report, labels["names"]), labels)
-    context.update(
-        {
-            "snapshot": snapshot,
-            "region_label": region_label(snapshot.region),
-            "tables": [t.name for t in report_tables(report)],
-        }
-    )
+    language = get_supported_language_variant(get_language() or settings.LANGUAGE_CODE)
+    rendering = services.snapshot_rendering(snapshot=snapshot, language=language)
+    context = {
+        "snapshot": snapshot,
+        "region_label": region_label(snapshot.region),
+        "tables": rendering.tables,
+        "body": rendering.body,
+    }
     return render(request, "analytics/observatory_detail.html", context)
 
 
