@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -88,6 +89,7 @@ def main() -> None:
         help="also load bench/report_data.py's campaign bench-N (N services x 12 axes) and time "
         "the dashboards, the snapshot and the national PDF on it",
     )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder and the server log")
     parser.add_argument("--worker", action="store_true", help="run `convergence db_worker` beside the server")
     args = parser.parse_args()
     if args.requests < 1:
@@ -282,7 +284,11 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
         server_log.close()
-    print(f"\nload average at the end {load_average()}; work folder {work}")
+    print(f"\nload average at the end {load_average()}")
+    if args.keep:
+        print(f"kept {work} (server.log: the server's and the worker's output)")
+    else:
+        shutil.rmtree(work)
 
 
 if __name__ == "__main__":
