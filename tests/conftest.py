@@ -6,9 +6,17 @@ from django.core.servers.basehttp import WSGIServer
 from django.test import Client
 from django.test.testcases import LiveServerThread
 from django.utils import translation
+from hypothesis import settings as hypothesis_settings
 from playwright.sync_api import expect
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright runs an event loop
+
+# Property tests draw the same examples on every run (a run on main must not fail on a draw that
+# the previous one did not make). To hunt for new counter-examples, run with
+# HYPOTHESIS_PROFILE=explore, which draws at random and tries more of them.
+hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", max_examples=2000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 # Browser assertions wait for a state (`expect(...).to_...`); this only bounds how long before they
 # give up. Playwright's 5 s default is shorter than a page (an import check, a PDF) takes on a

@@ -347,7 +347,8 @@ def _small_cut_breaker(
             merged = {v: v for v in component}
 
             def group(vertex: tuple[str, str], merged: dict = merged) -> tuple[str, str]:
-                while merged[vertex] != vertex:
+                # A vertex of another component is its own group (it is skipped below).
+                while merged.get(vertex, vertex) != vertex:
                     vertex = merged[vertex]
                 return vertex
 
