@@ -84,3 +84,23 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "fr-FR"}
+
+
+# The access-policy test (organisations/test_access_policy.py) says how many (URL x role) cases
+# ran. Counted from the test reports, which reach this process also when xdist runs the tests in
+# workers (a hook in the organisations' conftest is not loaded by xdist's controller).
+ACCESS_POLICY_TEST = "test_access_policy.py::test_the_url_answers_the_role_as_its_policy_says["
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    ran = {
+        outcome: sum(
+            ACCESS_POLICY_TEST in getattr(report, "nodeid", "") and report.when in ("call", "setup")
+            for report in terminalreporter.stats.get(outcome, [])
+        )
+        for outcome in ("passed", "failed", "xfailed", "xpassed", "error", "skipped")
+    }
+    total = sum(ran.values())
+    if total:
+        details = ", ".join(f"{count} {outcome}" for outcome, count in ran.items() if count)
+        terminalreporter.write_line(f"access policy: {total} (URL x role) cases ({details})")

@@ -62,30 +62,3 @@ def mandataire(vendor):
     user = verified_user("mandataire@acme.example")
     f.MembershipFactory(user=user, organisation=vendor, role="mandataire")
     return user
-
-
-# The access-policy test (test_access_policy.py) reports how many (URL x role) cases it holds.
-ACCESS_POLICY_TEST = "test_access_policy.py::test_the_url_answers_the_role_as_its_policy_says["
-
-
-def pytest_collection_finish(session):
-    # After deselection (-k, -m): the cases this run holds.
-    session.config.stash[_access_cases] = sum(ACCESS_POLICY_TEST in item.nodeid for item in session.items)
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    collected = config.stash.get(_access_cases, 0)
-    if not collected:
-        return
-    ran = {
-        outcome: sum(
-            ACCESS_POLICY_TEST in getattr(report, "nodeid", "") and report.when in ("call", "setup")
-            for report in terminalreporter.stats.get(outcome, [])
-        )
-        for outcome in ("passed", "failed", "xfailed", "xpassed", "error")
-    }
-    details = ", ".join(f"{count} {outcome}" for outcome, count in ran.items() if count)
-    terminalreporter.write_line(f"access policy: {collected} (URL x role) cases ({details})")
-
-
-_access_cases = pytest.StashKey[int]()
