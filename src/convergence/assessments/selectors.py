@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
+from django.core.paginator import Page
 from django.db.models import (
     Case,
     Count,
@@ -162,20 +163,49 @@ def with_completion(queryset: QuerySet[Assessment], *, today: datetime.date) -> 
     )
 
 
+def completion_page(page: Page, *, today: datetime.date) -> Page:
+    """Give the assessments of one page of a list their completion (`answered_count`,
+    `applicable_count`, `has_late`), in one query over that page's rows only.
+
+    The lists are paginated on the plain queryset first: counting and ordering every assessment
+    with its answers grouped took 10–13 s for the agency's queue at national scale (100,000
+    services), where only 25 rows are shown."""
+    rows = list(page.object_list)
+    completed = with_completion(Assessment.objects.filter(pk__in=[a.pk for a in rows]), today=today)
+    completion = {
+        row["pk"]: row
+        for row in completed.values("pk", "answered_count", "applicable_count", "has_late")  # type: ignore[misc]
+    }
+    for assessment in rows:
+        figures = completion[assessment.pk]
+        assessment.answered_count = figures["answered_count"]  # type: ignore[attr-defined]
+        assessment.applicable_count = figures["applicable_count"]  # type: ignore[attr-defined]
+        assessment.has_late = figures["has_late"]  # type: ignore[attr-defined]
+    page.object_list = rows
+    return page
+
+
 def assessment_list(organisation: Organisation | None, *, today: datetime.date) -> QuerySet[Assessment]:
-    """The acting organisation's own assessments (what it fills in)."""
-    return with_completion(
-        assessments_editable_by(organisation).select_related("campaign", "subject"), today=today
-    ).order_by("-campaign__opens_on", "campaign__code", "subject__name", "pk")
+    """The acting organisation's own assessments (what it fills in), to paginate then complete
+    with `completion_page`; `has_late` is there for the "late" filter."""
+    return (
+        assessments_editable_by(organisation)
+        .select_related("campaign", "subject")
+        .annotate(has_late=late_milestones_exist(today))
+        .order_by("-campaign__opens_on", "campaign__code", "subject__name", "pk")
+    )
 
 
 def review_queue(organisation: Organisation | None, *, today: datetime.date) -> QuerySet[Assessment]:
     """Every assessment, for the agency's review queue (nothing when acting for another
-    organisation, even for a user who is also an agency analyst)."""
+    organisation, even for a user who is also an agency analyst); paginate, then
+    `completion_page`."""
     queryset = assessments_visible_to(organisation) if is_agency(organisation) else Assessment.objects.none()
-    return with_completion(
-        queryset.select_related("campaign", "subject__organisation"), today=today
-    ).order_by("-campaign__opens_on", "campaign__code", "submitted_at", "pk")
+    return (
+        queryset.select_related("campaign", "subject__organisation")
+        .annotate(has_late=late_milestones_exist(today))
+        .order_by("-campaign__opens_on", "campaign__code", "submitted_at", "pk")
+    )
 
 
 def filter_by_region(queryset: QuerySet[Assessment], region: str) -> QuerySet[Assessment]:

@@ -447,7 +447,11 @@ def assessment_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "assessments/list.html",
-        {"form": form, "page_obj": _page(request, queryset), "query": _querystring_without_page(request)},
+        {
+            "form": form,
+            "page_obj": selectors.completion_page(_page(request, queryset), today=_today()),
+            "query": _querystring_without_page(request),
+        },
     )
 
 
@@ -481,7 +485,7 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
         if data["q"]:
             queryset = queryset.filter(subject__name__icontains=data["q"])
         if data["late"]:
-            queryset = queryset.filter(has_late=True)  # type: ignore[misc]  # annotated by with_completion
+            queryset = queryset.filter(has_late=True)  # type: ignore[misc]  # annotated by the selector
     elif not request.GET:
         form = ReviewFilterForm(initial={"status": AssessmentStatus.SUBMITTED}, campaigns=campaigns)
     if status:
@@ -489,7 +493,11 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "assessments/review_queue.html",
-        {"form": form, "page_obj": _page(request, queryset), "query": _querystring_without_page(request)},
+        {
+            "form": form,
+            "page_obj": selectors.completion_page(_page(request, queryset), today=today),
+            "query": _querystring_without_page(request),
+        },
     )
 
 
