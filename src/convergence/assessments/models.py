@@ -173,15 +173,11 @@ class Answer(models.Model):
         return f"{self._meta.verbose_name} #{self.pk}"
 
 
-class AnswerBlocker(models.Model):
-    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="answer_blockers")
-    category = models.ForeignKey(BlockerCategory, on_delete=models.PROTECT, related_name="answer_blockers")
+class OwnedThroughAnswer:
+    """Tenancy protocol for the parts of an answer (blockers, milestones, evidence): they
+    belong to whoever owns the answer."""
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["answer", "category"], name="answer_blocker_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.answer_id} {self.category_id}"
+    answer: Answer
 
     @property
     def owning_subject(self) -> Subject:
@@ -192,7 +188,18 @@ class AnswerBlocker(models.Model):
         return self.answer.owning_organisation
 
 
-class Milestone(models.Model):
+class AnswerBlocker(OwnedThroughAnswer, models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="answer_blockers")
+    category = models.ForeignKey(BlockerCategory, on_delete=models.PROTECT, related_name="answer_blockers")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["answer", "category"], name="answer_blocker_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.answer_id} {self.category_id}"
+
+
+class Milestone(OwnedThroughAnswer, models.Model):
     """A step of the convergence trajectory: reach `level` on the axis by `due_on`."""
 
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="milestones")
@@ -206,20 +213,12 @@ class Milestone(models.Model):
     def __str__(self) -> str:
         return f"{self.level} by {self.due_on}"
 
-    @property
-    def owning_subject(self) -> Subject:
-        return self.answer.owning_subject
-
-    @property
-    def owning_organisation(self):
-        return self.answer.owning_organisation
-
 
 def evidence_path(instance: "Evidence", filename: str) -> str:
     return f"evidence/{instance.answer.assessment_id}/{filename}"
 
 
-class Evidence(models.Model):
+class Evidence(OwnedThroughAnswer, models.Model):
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(upload_to=evidence_path)
     original_name = models.CharField(max_length=255)
@@ -237,11 +236,3 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
-
-    @property
-    def owning_subject(self) -> Subject:
-        return self.answer.owning_subject
-
-    @property
-    def owning_organisation(self):
-        return self.answer.owning_organisation
