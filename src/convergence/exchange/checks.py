@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import override
 
 from convergence.assessments import checks as assessment_rules
-from convergence.assessments.enums import AssessmentStatus, CampaignScope, CampaignStatus
+from convergence.assessments.enums import REPORTED_STATUSES, AssessmentStatus, CampaignScope, CampaignStatus
 from convergence.assessments.validation import AnswerInput, ReferentialContext, answer_problems
 from convergence.catalog import checks as subject_rules
 from convergence.catalog.enums import SubjectKind, SubjectStatus
@@ -56,7 +56,6 @@ MAX_PROBLEMS = 500
 ACTION_RANK = {"unchanged": 0, "updated": 1, "created": 2}
 KINDS = ("organisations", "subjects", "assessments", "answers", "campaigns")
 ASSESSMENT_STATUSES = frozenset(AssessmentStatus.values)
-REPORTED_STATUSES = frozenset({AssessmentStatus.SUBMITTED, AssessmentStatus.VALIDATED})
 SCOPE_KIND = {CampaignScope.PRODUCTS: SubjectKind.PRODUCT, CampaignScope.SERVICES: SubjectKind.SERVICE}
 
 # The importer's wording (contract, section 1), for problems it reported before the rules moved
