@@ -20,6 +20,7 @@ from convergence.referential.models import (
     localized,
 )
 
+from .disclosure import discloses_everything
 from .models import ReportRun
 
 # What the report JSON names by code, per kind: the model holding each name.
@@ -86,8 +87,6 @@ def get_report_run_or_404(organisation: Organisation | None, pk: int, *, region:
     """A dashboard computation the acting organisation started or may read: the agency's are
     the agency's (`region` None: every region), a region reads only the computations of its own
     region started for it; anything else is a 404 (never a hint that it exists)."""
-    from .disclosure import discloses_everything
-
     run = ReportRun.objects.filter(pk=pk).first()
     if run is None:
         raise Http404
