@@ -164,23 +164,22 @@ def with_completion(queryset: QuerySet[Assessment], *, today: datetime.date) -> 
 
 
 def completion_page(page: Page, *, today: datetime.date) -> Page:
-    """Give the assessments of one page of a list their completion (`answered_count`,
-    `applicable_count`, `has_late`), in one query over that page's rows only.
+    """Give the assessments of one page of a list their answer counts (`answered_count`,
+    `applicable_count`), in one query over that page's rows only; `has_late` comes with the
+    rows (`assessment_list` and `review_queue` annotate it, the "late" filter reads it).
 
     The lists are paginated on the plain queryset first: counting and ordering every assessment
     with its answers grouped took 10–13 s for the agency's queue at national scale (100,000
     services), where only 25 rows are shown."""
     rows = list(page.object_list)
-    completed = with_completion(Assessment.objects.filter(pk__in=[a.pk for a in rows]), today=today)
-    completion = {
+    counted = with_completion(Assessment.objects.filter(pk__in=[a.pk for a in rows]), today=today)
+    counts = {
         row["pk"]: row
-        for row in completed.values("pk", "answered_count", "applicable_count", "has_late")  # type: ignore[misc]
+        for row in counted.values("pk", "answered_count", "applicable_count")  # type: ignore[misc]
     }
     for assessment in rows:
-        figures = completion[assessment.pk]
-        assessment.answered_count = figures["answered_count"]  # type: ignore[attr-defined]
-        assessment.applicable_count = figures["applicable_count"]  # type: ignore[attr-defined]
-        assessment.has_late = figures["has_late"]  # type: ignore[attr-defined]
+        assessment.answered_count = counts[assessment.pk]["answered_count"]  # type: ignore[attr-defined]
+        assessment.applicable_count = counts[assessment.pk]["applicable_count"]  # type: ignore[attr-defined]
     page.object_list = rows
     return page
 
