@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import importlib
+import pkgutil
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from django.utils import timezone
 
 from convergence.organisations.urls import EXTERNAL_ACCESS_POLICY
 from tests import factories as f
+from tests.organisations import policy_areas
 from tests.api.conftest import REFERENTIAL_YAML as API_REFERENTIAL_YAML
 
 # --- The walk ----------------------------------------------------------------------------------------
@@ -230,6 +233,7 @@ class OrgWorld:
     draft: Any = None
     submitted: Any = None
     evidence: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)  # objects an area adds (policy_areas/)
 
 
 @dataclass
@@ -241,6 +245,7 @@ class World:
     users: dict[str, Any] = field(default_factory=dict)  # role -> user
     raw_tokens: dict[str, str] = field(default_factory=dict)  # role -> raw API token
     token_pks: dict[str, int] = field(default_factory=dict)  # role -> its token's pk
+    extra: dict[str, Any] = field(default_factory=dict)  # objects an area adds (policy_areas/)
 
     def objects(self, role: str) -> OrgWorld:
         return self.orgs[OBJECTS_OF[role]]
@@ -372,6 +377,9 @@ def build_world() -> World:
             status="running",
         )
     world.published = report_publish(campaign_code=campaign.code, scope="services", region=None, user=None)
+    for area in AREAS:
+        if hasattr(area, "build"):
+            area.build(world)
     return world
 
 
@@ -532,6 +540,20 @@ PLACEHOLDERS: dict[str, list[Any]] = {
     "provider_id": ["policy"],
     "url": ["x"],
 }
+
+
+# Each module of `policy_areas` (one per area of the product, so that areas are added without
+# touching this file) may define `build(world)` (adds its objects to `world.extra` or to an
+# `OrgWorld.extra`) and its own `KWARGS`, `QUERY` and `DATA` entries, merged here.
+AREAS = [
+    importlib.import_module(f"tests.organisations.policy_areas.{info.name}")
+    for info in pkgutil.iter_modules(policy_areas.__path__)
+]
+for _area in AREAS:
+    for _name, _table in (("KWARGS", KWARGS), ("QUERY", QUERY), ("DATA", DATA)):
+        for _key, _value in getattr(_area, _name, {}).items():
+            assert _key not in _table, f"{_area.__name__}.{_name}: {_key} is already defined"
+            _table[_key] = _value  # type: ignore[index]
 
 
 def route_kwargs(route: Route, w: World, role: str) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "assessments"
 urlpatterns = [
-    path("", views.assessment_list, name="list"),
-    path("revue/", views.review_queue, name="review_queue"),
+    path("", review_views.assessment_list, name="list"),
+    path("revue/", review_views.review_queue, name="review_queue"),
     path("<int:pk>/", views.questionnaire, name="questionnaire"),
     path("<int:pk>/axes/<str:code>/", views.answer_save, name="answer_save"),
     path("<int:pk>/axes/<str:code>/preuves/", views.evidence_add, name="evidence_add"),
@@ -14,9 +14,9 @@ urlpatterns = [
     path("<int:pk>/soumettre/", views.submit, name="submit"),
     path("<int:pk>/fiche/", views.fiche, name="fiche"),
     path("<int:pk>/fiche.pdf", views.fiche_pdf, name="fiche_pdf"),
-    path("<int:pk>/revue/", views.review, name="review"),
-    path("<int:pk>/valider/", views.validate, name="validate"),
-    path("<int:pk>/renvoyer/", views.return_for_correction, name="return"),
+    path("<int:pk>/revue/", review_views.review, name="review"),
+    path("<int:pk>/valider/", review_views.validate, name="validate"),
+    path("<int:pk>/renvoyer/", review_views.return_for_correction, name="return"),
 ]
 
 # Who may reach each URL (docs/development.md): objects outside the acting organisation are 404.
