@@ -1,13 +1,17 @@
-"""Settings, driven by environment variables (12-factor).
+"""Settings, driven by environment variables (12-factor); every one is listed, with its type and
+default, in docs/operations.md ("Settings"). Values are read strictly (`convergence.lib.env`): a
+malformed value or an unknown `CONVERGENCE_*` variable stops the process at start with a clear
+message.
 
-DATABASE_URL   sqlite:///ABS/PATH or postgres://user:pass@host:port/db (default: SQLite in DATA_DIR)
-SECRET_KEY     secret key; without it one is generated once and kept in DATA_DIR
-DEBUG          "1"/"true" to enable
-ALLOWED_HOSTS  comma-separated host names
-DATA_DIR       where the default SQLite file, the uploaded files and the secret key live (data/)
+CONVERGENCE_PROFILE  "development" (default: `make run`, the test suite) or "production" (`make serve`,
+                     the Dockerfile, the systemd units): PostgreSQL, Redis, JSON logs, HTTPS settings
+DATABASE_URL         sqlite:///ABS/PATH or postgres://user:pass@host:port/db (default: SQLite in DATA_DIR)
+SECRET_KEY           secret key; without it one is generated once and kept in DATA_DIR (development only)
+DEBUG                "1"/"true" to enable (development only)
+ALLOWED_HOSTS        comma-separated host names
+DATA_DIR             where the default SQLite file, the uploaded files and the secret key live (data/)
 """
 
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -16,35 +20,50 @@ import dj_database_url
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from convergence.lib.env import Env
 from convergence.organisations.oidc_config import form_action_origins, parse_oidc_providers
 
 BASE_DIR = Path(__file__).resolve().parent
+env = Env()
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return env.bool(name, default)
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return env.list(name, default)
 
 
-DEBUG = env_bool("DEBUG")
 # Under pytest, settings are those of the test suite whatever the environment says.
 TESTING = env_bool("CONVERGENCE_TESTING") or "pytest" in sys.modules
+PROFILE = (
+    "development"
+    if TESTING
+    else env.choice("CONVERGENCE_PROFILE", ("development", "production"), "development")
+)
+PRODUCTION = PROFILE == "production"
+DEBUG = env_bool("DEBUG") and not PRODUCTION
 # Demo mode: demonstration accounts exist and their password is printed; never in production.
-DEMO_MODE = env_bool("CONVERGENCE_DEMO")
+DEMO_MODE = env_bool("CONVERGENCE_DEMO") and not PRODUCTION
 # The project's data folder: `data/` beside `src/` in a checkout, whatever the working directory.
-DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR.parent.parent / "data")).resolve()
+DATA_DIR = Path(env.str("DATA_DIR", str(BASE_DIR.parent.parent / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+if PRODUCTION:
+    # A production process never invents what the operator must choose.
+    env.require("SECRET_KEY", "the production profile never generates one")
+    env.require("DATABASE_URL", "the production profile runs on PostgreSQL")
+    env.require("CACHE_URL", "lockouts and rate limits must hold across processes: redis://host:6379/0")
+    env.require("ALLOWED_HOSTS", "the host names the site answers to")
+    if env.bool("CONVERGENCE_DEMO"):
+        env.problems.append("CONVERGENCE_DEMO cannot be set with CONVERGENCE_PROFILE=production")
+    if env.bool("DEBUG"):
+        env.problems.append("DEBUG cannot be set with CONVERGENCE_PROFILE=production")
 
 
 def _secret_key() -> str:
     """SECRET_KEY from the environment, else one generated once and kept in DATA_DIR."""
-    if key := os.environ.get("SECRET_KEY"):
+    if key := env.str("SECRET_KEY"):
         return key
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
@@ -93,10 +112,15 @@ INSTALLED_APPS = [
     "convergence.exchange",
     "convergence.api",
     "convergence.web",
+    "convergence.ops",
     "convergence.demo",
+    "convergence.notifications",
+    "convergence.referencing",
 ]
 
 MIDDLEWARE = [
+    # First: the request id is set before anything logs, and every answer is in the access log.
+    "convergence.ops.middleware.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -133,18 +157,40 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "convergence.web.context_processors.site",
+                "convergence.notifications.context_processors.notifications",
             ],
         },
     },
 ]
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
+DATABASE_URL = env.url(
+    "DATABASE_URL", ("sqlite", "postgres", "postgresql"), f"sqlite:///{DATA_DIR / 'convergence.sqlite3'}"
+)
+if PRODUCTION and DATABASE_URL.startswith("sqlite"):
+    env.problems.append("DATABASE_URL: the production profile runs on PostgreSQL (postgres://...)")
+# Connections: a pool per process (psycopg_pool) in production, checked before each use; without
+# the pool (DB_POOL_MAX_SIZE=0), persistent connections (CONN_MAX_AGE) with health checks.
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", 4 if PRODUCTION else 0, minimum=0)
+CONN_MAX_AGE = env.int("CONN_MAX_AGE", 0, minimum=0)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'convergence.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        DATABASE_URL, conn_max_age=CONN_MAX_AGE, conn_health_checks=PRODUCTION or CONN_MAX_AGE > 0
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE:
+    try:
+        import psycopg_pool  # noqa: F401
+    except ImportError:  # the fallback the docs describe: persistent, checked connections
+        DATABASES["default"]["CONN_MAX_AGE"] = CONN_MAX_AGE or 600
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's pool needs it
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": env.int("DB_POOL_TIMEOUT", 10, minimum=1),
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the task worker and the web server share the file without "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -197,29 +243,35 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 # Upload limits; evidence and import services check sizes again with clear messages.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
-IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
-REFERENTIAL_MAX_BYTES = int(os.environ.get("REFERENTIAL_MAX_BYTES", str(5 * 1024 * 1024)))
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1)
+REFERENTIAL_MAX_BYTES = env.int("REFERENTIAL_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
 
 # Security
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(60 * 60 * 2)))
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 60 * 60 * 2, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True  # the age counts from the last request: an inactivity timeout
 CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("HTTPS"):
+# Behind the TLS-terminating reverse proxy (the production default): secure cookies, HSTS, and the
+# proxy's X-Forwarded-Proto trusted. `make serve` turns it off to be reachable over plain HTTP.
+if env_bool("HTTPS", PRODUCTION):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
-    SECURE_HSTS_SECONDS = 31536000
+    # The health check is asked over plain HTTP by the load balancer, inside the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env.int("HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # OpenID Connect providers (ProConnect, Pro Santé Connect): JSON list, see organisations/oidc_config.py.
-OIDC_PROVIDERS = parse_oidc_providers(os.environ.get("OIDC_PROVIDERS", ""))
+OIDC_PROVIDERS = parse_oidc_providers(env.str("OIDC_PROVIDERS"))
 # An OpenID Connect login POSTs to us and is redirected to the provider: allow its origin.
 OIDC_FORM_ACTION_ORIGINS = env_list("OIDC_FORM_ACTION_ORIGINS") + form_action_origins(OIDC_PROVIDERS)
 SECURE_CSP = {
@@ -242,7 +294,9 @@ LOGIN_REDIRECT_URL = "web:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "web:home"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+ACCOUNT_EMAIL_VERIFICATION = env.choice(
+    "ACCOUNT_EMAIL_VERIFICATION", ("mandatory", "optional", "none"), "mandatory"
+)
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -259,7 +313,7 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 ACCOUNT_ALLOW_SIGNUP = env_bool("ACCOUNT_ALLOW_SIGNUP", True)
 # Lockout: after 5 failed logins on one address (existing or not) within 15 minutes, that
 # address is refused for the rest of the window, with the same message either way.
-ACCOUNT_RATE_LIMITS = {"login_failed": os.environ.get("LOGIN_FAILED_RATE_LIMIT", "20/m/ip,5/900s/key")}
+ACCOUNT_RATE_LIMITS = {"login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", "20/m/ip,5/900s/key")}
 if TESTING:
     # The whole suite logs in from 127.0.0.1 many times a minute.
     ACCOUNT_RATE_LIMITS["login"] = "1000/m/ip"
@@ -268,23 +322,43 @@ if TESTING:
 MFA_REQUIRED_FOR_SENSITIVE_ROLES = env_bool("MFA_REQUIRED", not TESTING)
 # Sessions are listed from login time; tracking "last seen" would cost a write per request.
 USERSESSIONS_TRACK_ACTIVITY = env_bool("USERSESSIONS_TRACK_ACTIVITY", False)
-INVITATION_TTL_DAYS = int(os.environ.get("INVITATION_TTL_DAYS", "7"))
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", 7, minimum=1)
 
-MAILERS = {
-    "default": {
-        "BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+# E-mail: printed to the console in development, sent by SMTP in production (EMAIL_HOST...).
+_email_backend = env.str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+MAILERS: dict = {"default": {"BACKEND": _email_backend}}
+if _email_backend.endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env.str("EMAIL_HOST", "localhost"),
+        "port": env.int("EMAIL_PORT", 25, minimum=1),
+        "username": env.str("EMAIL_HOST_USER"),
+        "password": env.str("EMAIL_HOST_PASSWORD"),
+        "use_tls": env.bool("EMAIL_USE_TLS"),
+        "timeout": env.int("EMAIL_TIMEOUT", 30, minimum=1),
     }
-}
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "convergence@localhost")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "convergence@localhost")
 # Absolute address of the site, for links in e-mails sent outside a request (reminders).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+SITE_URL = env.url("SITE_URL", ("http", "https"), "http://127.0.0.1:8000")
 # Campaign deadline reminders go out this many days before a campaign closes.
-CAMPAIGN_REMINDER_DAYS = [int(d) for d in env_list("CAMPAIGN_REMINDER_DAYS", "14,3")]
+CAMPAIGN_REMINDER_DAYS = env.int_list("CAMPAIGN_REMINDER_DAYS", "14,3")
 
+# The login lockout (allauth's rate limits) and the API rate limit count in this cache: with more
+# than one process it must be shared, hence Redis (required by the production profile). Without
+# CACHE_URL (one `runserver` process, the test suite) a per-process memory cache.
+CACHE_URL = env.url("CACHE_URL", ("redis", "rediss", "unix"))
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
-        if os.environ.get("CACHE_URL")
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "convergence"),
+        }
+        if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "convergence"}
     )
 }
@@ -300,7 +374,9 @@ TASKS = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every API view (referencing's too, which cannot import the API app) documents the one error
+    # shape of convergence.api.exceptions.
+    "DEFAULT_SCHEMA_CLASS": "convergence.api.schema.ApiSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -311,10 +387,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["convergence.api.permissions.IsMember"],
     "EXCEPTION_HANDLER": "convergence.api.exceptions.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "convergence.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["convergence.api.throttling.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {
-        "api_token": os.environ.get("API_RATE", "100000/hour" if TESTING else "1200/hour")
-    },
+    "DEFAULT_THROTTLE_RATES": {"api_token": env.str("API_RATE", "100000/hour" if TESTING else "1200/hour")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Convergence API",
@@ -329,14 +408,45 @@ SPECTACULAR_SETTINGS = {
 
 # The DSFR brand block (Marianne, "République française") is reserved to State services:
 # an operator that is not one sets CONVERGENCE_BRAND to its own name.
-SITE_BRAND_HTML = os.environ.get("CONVERGENCE_BRAND", "République<br>française")
+SITE_BRAND_HTML = env.str("CONVERGENCE_BRAND", "République<br>française")
 SITE_TITLE = "Convergence"
 SITE_TAGLINE = _("Steering the adoption of the e-health doctrine")
 
+# Logs go to standard error (the process manager keeps them: journald, docker). The production
+# profile writes one JSON object per line with the request id (convergence.lib.logs); every request
+# is logged once by `convergence.request` (the access log, see docs/operations.md on retention).
+LOG_FORMAT = env.choice("LOG_FORMAT", ("text", "json"), "json" if PRODUCTION else "text")
+LOG_LEVEL = env.choice(
+    "LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO" if PRODUCTION else "WARNING"
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    "loggers": {"convergence.security": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "filters": {"request_id": {"()": "convergence.lib.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "convergence.lib.logs.JSONFormatter"},
+        "text": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "convergence.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "convergence.request": {
+            "handlers": ["console"],
+            "level": "INFO" if PRODUCTION or env_bool("ACCESS_LOG") else "WARNING",
+            "propagate": False,
+        },
+        "django.tasks": {
+            "handlers": ["console"],
+            "level": "INFO" if PRODUCTION else "WARNING",
+            "propagate": False,
+        },
+    },
 }
+
+# Every variable read above is known: anything else named CONVERGENCE_* is a typo, and any problem
+# stops the process here with every message at once.
+env.check_unknown(also_known=("CONVERGENCE_REQUIRE_BROWSER",))
+env.exit_if_problems()

@@ -41,6 +41,8 @@ def requests_for(assessment, evidence):
         ("get", reverse("assessments:review", args=[pk]), {}),
         ("post", reverse("assessments:validate", args=[pk]), {"version": 1}),
         ("post", reverse("assessments:return", args=[pk]), {"version": 1, "reason": "x"}),
+        ("post", reverse("assessments:review_assign", args=[pk]), {"reviewer": ""}),
+        ("post", reverse("assessments:axis_comment_add", args=[pk, "AX00"]), {"body": "x"}),
     ]
 
 
@@ -57,8 +59,10 @@ def test_every_object_url_is_covered_here():
         "review",
         "validate",
         "return",
+        "review_assign",
+        "axis_comment_add",
     }
-    assert set(ACCESS_POLICY) - covered == {"list", "review_queue"}
+    assert set(ACCESS_POLICY) - covered == {"list", "review_queue", "review_bulk_validate"}
 
 
 @pytest.mark.parametrize("who", ["vendor_user", "grades_user"])

@@ -32,7 +32,7 @@ def log_in(page, live_server, user) -> None:
 
 
 def save_axis(page, code: str) -> None:
-    page.locator(f"form[action$='/axes/{code}/'] button[type=submit]").click()
+    page.locator(f"form[action$='/axes/{code}/'] button[value=save]").click()
     expect(page.locator(f"#axis-{code}-notice")).to_have_class(re.compile("fr-alert--success"))
 
 
@@ -63,16 +63,16 @@ def test_fill_submit_return_resubmit_validate_and_download_the_fiche(
     page.locator("#ax-AX00-m0-due").fill(FUTURE.isoformat())
     page.locator("#axis-AX00 label", has_text="Visibilité").click()
     page.locator("#ax-AX00-comment").fill("Migration INSi prévue")
-    save_axis(page, "AX00")
+    # The evidence goes with the answer, in the same save.
     page.locator("#ax-AX00-file").set_input_files(
         files=[{"name": "preuve.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}]
     )
-    page.locator("form[action$='/axes/AX00/preuves/'] button[type=submit]").click()
+    save_axis(page, "AX00")
     expect(page.locator("#axis-AX00")).to_contain_text("preuve.pdf")
     for code in codes[1:]:
         page.locator(f"label[for=ax-{code}-level-2]").click()
         save_axis(page, code)  # saved with the version sent back by the previous save
-    expect(page.locator("#assessment-progress")).to_have_attribute("data-version", str(len(codes) + 2))
+    expect(page.locator("#assessment-progress")).to_have_attribute("data-version", str(len(codes) + 1))
     page.locator(f"form[action$='/{assessment.pk}/soumettre/'] button[type=submit]").click()
     expect(page.locator("input[name=level]")).to_have_count(0)  # read-only once submitted
     assessment.refresh_from_db()
@@ -83,7 +83,7 @@ def test_fill_submit_return_resubmit_validate_and_download_the_fiche(
     log_in(page, live_server, world.analyst)
     page.goto(f"{live_server.url}/evaluations/revue/")
     page.locator(f"a[href='/evaluations/{assessment.pk}/revue/']").click()
-    expect(page.locator("table").first).to_contain_text("Migration INSi prévue")
+    expect(page.locator("#axis-AX00")).to_contain_text("Migration INSi prévue")
     page.locator("#id_reason").fill("Précisez la date du jalon AX00.")
     page.locator(f"form[action$='/{assessment.pk}/renvoyer/'] button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/evaluations/revue/"))

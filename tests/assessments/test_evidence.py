@@ -94,8 +94,10 @@ def test_a_file_whose_content_is_not_accepted_is_refused_whatever_its_name(clien
     assert world.product_assessment.version == 1
 
 
-@override_settings(EVIDENCE_MAX_BYTES=1024)
 def test_a_file_above_the_limit_is_refused_with_a_clear_message(client, world, settings, tmp_path):
+    # Through the `settings` fixture only: mixed with @override_settings, the fixture's teardown
+    # restored the decorator's value and the small limit leaked into the following tests.
+    settings.EVIDENCE_MAX_BYTES = 1024
     settings.MEDIA_ROOT = tmp_path
     client.force_login(world.vendor_user)
     response = upload(client, world.product_assessment, "AX00", "big.pdf", PDF_BYTES + b"0" * 4096)

@@ -41,7 +41,8 @@ def test_the_fiche_shows_the_radar_the_gaps_the_late_milestone_and_the_blockers(
     assert "AX00" in svg and "AX01" in svg and "AX02" not in svg  # not applicable axes are left out
     assert svg.count("<path") > 3
     assert "Late" in html or "En retard" in html
-    assert "2020-06-30" in html and FUTURE.isoformat() in html
+    # Dates in the reader's language (the suite reads English pages: month/day/year).
+    assert "06/30/2020" in html and FUTURE.strftime("%m/%d/%Y") in html and "2020-06-30" not in html
     assert "Calendrier national" in html and "INSi en attente" in html
 
 

@@ -98,9 +98,17 @@ def test_a_vendor_cannot_review_its_own_assessment(client, world):
 def test_review_actions_need_a_submitted_assessment(world):
     assessment = world.product_assessment
     with pytest.raises(services.TransitionRefused):
-        services.assessment_validate(assessment=assessment, expected_version=1, user=world.analyst)
+        services.assessment_validate(
+            assessment=assessment, expected_version=1, user=world.analyst, organisation=world.agency
+        )
     with pytest.raises(services.TransitionRefused):
-        services.assessment_return(assessment=assessment, reason="x", expected_version=1, user=world.analyst)
+        services.assessment_return(
+            assessment=assessment,
+            reason="x",
+            expected_version=1,
+            user=world.analyst,
+            organisation=world.agency,
+        )
 
 
 def test_two_writers_from_the_same_version_only_one_wins(world):

@@ -33,7 +33,7 @@ def test_the_csv_template_has_the_header_and_an_example_row_that_imports(client,
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == EXPORT_COLUMNS  # the contract's columns, then the optional siren
-    assert len(rows) == 2
+    assert len(rows) == 5  # the example product answers each of the 4 axes of its category
     example = dict(zip(EXPORT_COLUMNS, rows[1], strict=True))
     assert example["organisation"] == "acme" and example["subject_kind"] == "product"
     assert example["siren"] == vendor.organisation.siren
@@ -42,7 +42,7 @@ def test_the_csv_template_has_the_header_and_an_example_row_that_imports(client,
     path.write_bytes(response.content)
     outcome = dataset_import(path=path, organisation=vendor.organisation, dry_run=True)
     assert outcome.problems == []
-    assert outcome.counts["answers"]["created"] == 1
+    assert outcome.counts["answers"]["created"] == 4
 
 
 def test_the_xlsx_template_offers_the_referential_codes_as_drop_down_lists(
@@ -54,7 +54,7 @@ def test_the_xlsx_template_offers_the_referential_codes_as_drop_down_lists(
     path = tmp_path / "template.xlsx"
     path.write_bytes(response.content)
     workbook = openpyxl.load_workbook(path)
-    data, columns_help, codes = workbook.worksheets
+    data, columns_help, _axes, codes = workbook.worksheets
     assert [cell.value for cell in data[1]] == EXPORT_COLUMNS
     assert codes.title == "codes" and codes.sheet_state == "hidden"
     lists = {

@@ -39,8 +39,8 @@ from django.utils import timezone
 
 from convergence.organisations.urls import EXTERNAL_ACCESS_POLICY
 from tests import factories as f
-from tests.organisations import policy_areas
 from tests.api.conftest import REFERENTIAL_YAML as API_REFERENTIAL_YAML
+from tests.organisations import policy_areas
 
 # --- The walk ----------------------------------------------------------------------------------------
 

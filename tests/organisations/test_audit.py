@@ -140,9 +140,9 @@ def test_the_log_names_the_kind_of_object_in_the_readers_language(client, boss):
     client.force_login(boss.user)
     english = client.get(reverse("organisations:audit_log")).content.decode()
     french = client.get(reverse("organisations:audit_log"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Subject #" in english
-    assert "Produit ou service #" in french
-    assert "catalog.subject #" not in english
+    assert "Subject « Named product »" in english
+    assert "Produit ou service « Named product »" in french
+    assert "catalog.subject «" not in english and "catalog.subject #" not in english
 
 
 def test_each_audited_model_names_its_owner_and_label_without_a_query(django_assert_num_queries):

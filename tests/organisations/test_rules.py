@@ -79,13 +79,13 @@ def test_agency_analysts_review_and_change_referentials_but_vendors_do_not():
     analyst = member(agency, "analyste")
     assessment = AssessmentFactory()
     referential = ReferentialFactory(status="draft")
-    assert analyst.has_perm("assessments.review_assessment", assessment)
+    assert analyst.has_perm("assessments.review_assessment", agency)
     assert analyst.has_perm("referential.change_referential", referential)
     assert analyst.has_perm("analytics.view_campaign_report", agency)
     assert analyst.has_perm("catalog.view_subject", assessment.subject)
     assert not analyst.has_perm("catalog.change_subject", assessment.subject)
     vendor_user = member(assessment.subject.organisation, "mandataire")
-    assert not vendor_user.has_perm("assessments.review_assessment", assessment)
+    assert not vendor_user.has_perm("assessments.review_assessment", assessment.subject.organisation)
     assert not vendor_user.has_perm("referential.change_referential", referential)
     assert not vendor_user.has_perm("referential.view_referential", referential)
     assert not vendor_user.has_perm("analytics.view_campaign_report", assessment.subject.organisation)
@@ -148,6 +148,8 @@ ROLES = [
 def world():
     from django.contrib.auth.models import AnonymousUser
 
+    from convergence.referential.models import ConsultationComment
+
     vendor = OrganisationFactory(code="acme")
     other_vendor = OrganisationFactory(code="globex")
     region = OrganisationFactory(ars=True, code="ars-occ")
@@ -175,6 +177,7 @@ def world():
         "employee_membership": employee_membership,
         "draft": ReferentialFactory(status="draft"),
         "published": ReferentialFactory(status="published"),
+        "comment": ConsultationComment(author=users["vendor_employee"], organisation=vendor),
     }
 
 
@@ -216,6 +219,10 @@ EXPECTED = [
     ("referential.view_referential", "published", set(ROLES)),
     ("referential.view_referential", "draft", {"agency_analyst", "agency_administrator"}),
     ("referential.change_referential", "draft", {"agency_analyst", "agency_administrator"}),
+    ("referential.comment_consultation", "vendor", {"vendor_employee", "vendor_manager"}),
+    ("referential.comment_consultation", "region", {"regional_contributor", "regional_manager"}),
+    ("referential.comment_consultation", "agency", set()),
+    ("referential.change_consultation_comment", "comment", {"vendor_employee"}),
 ]
 
 

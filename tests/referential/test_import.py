@@ -165,7 +165,8 @@ product_categories:
         'axes[1].code: duplicate axis code "INS" (already axes[0])',
         "axes[2].code: invalid code \"ins\": use A-Z, 0-9, '_' and '-', at most 50 characters",
         "axes[2].name: expected text, got an integer (12)",
-        'axes[3].colour: unknown key "colour"; allowed keys: code, description, description_en, group, '
+        'axes[3].colour: unknown key "colour"; allowed keys: action_links, actions, actions_en, code, '
+        "description, description_en, group, "
         "group_en, levels, levels_en, name, name_en",
         'axes[3]: missing key "code"',
         'blocker_categories[1].code: duplicate blocker category code "cal" (already blocker_categories[0])',
@@ -194,6 +195,13 @@ def test_it_refuses_malformed_yaml_with_the_line():
     problems = problems_of("format: convergence-referential/1\naxes: [INS, \n  code: x\n")
     assert len(problems) == 1
     assert problems[0].startswith("line ")
+
+
+@pytest.mark.django_db
+def test_it_refuses_an_impossible_date_with_a_message_not_an_exception():
+    problems = problems_of(MINIMAL.replace("published_on: 2021-01-01", "published_on: 2021-13-01"))
+    assert problems == ["file: invalid value (month must be in 1..12)"]
+    assert not ref.Referential.objects.exists()
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """A vendor's products against the products of the same category (peer benchmark).
 
-Peers are the campaign's published products of the category that the vendor does not know,
+Peers are the campaign's published products of the category that the vendor does not know
+(their counted answers: the report facts, analytics/queries.py),
 i.e. of other organisations (analytics/disclosure.py): the vendor's own products count neither
 in the quartiles nor in the group's size, so it cannot fill a small group with products of its
 own to read a competitor's levels through the median. Only grouped counts (category, axis,
@@ -15,16 +16,15 @@ import math
 from collections import defaultdict
 from fractions import Fraction
 
-from django.db.models import Count
-
 from convergence.assessments.enums import REPORTED_STATUSES
 from convergence.assessments.models import Answer, Assessment, Campaign
 from convergence.catalog.enums import SubjectKind, SubjectStatus
 from convergence.organisations.models import Organisation
 from convergence.referential.models import Axis, Expectation, ProductCategory, localized
 
-from .disclosure import K, known_subjects, peer_group_shown
-from .engine import rounded
+from .disclosure import K, known_assessments, peer_group_shown
+from .figures import rounded
+from .queries import FactsSource, peer_products
 
 
 def quantile(distribution: dict[int, int], p: Fraction) -> float | None:
@@ -102,30 +102,16 @@ def benchmark_compute(
             referential=referential, product_category__code__in=categories
         ).values_list("product_category__code", "axis_id", "expected_level")
     }
-    # Peers: the campaign's published products of these categories that the reader does not
-    # know (its own left out: analytics/disclosure.py), counted per category, and their levels
-    # per (category, axis, level). Two GROUP BY queries.
-    peers = (
-        Assessment.objects.filter(
-            campaign=campaign,
-            status__in=REPORTED_STATUSES,
-            subject__kind=SubjectKind.PRODUCT,
-            subject__status=SubjectStatus.ACTIVE,
-            subject__type_or_category__in=categories,
-        )
-        .exclude(subject__in=known_subjects(organisation))
-        .order_by()
-    )
-    sizes = dict(
-        peers.values_list("subject__type_or_category").annotate(n=Count("subject_id", distinct=True))
+    # Peers: the counted answers (the report facts: one definition with the campaign report) of
+    # the campaign's products of these categories that the reader does not know (its own left
+    # out: analytics/disclosure.py), counted per category, and per (category, axis, level).
+    sizes, rows = peer_products(
+        campaign_id=campaign.pk,
+        categories=categories,
+        known=known_assessments(organisation, campaign.pk),
+        source=FactsSource.current(),
     )
     distribution: dict[tuple[str, int], dict[int, int]] = defaultdict(dict)
-    rows = (
-        Answer.objects.filter(assessment__in=peers.values("pk"), level__isnull=False)
-        .values_list("assessment__subject__type_or_category", "axis_id", "level")
-        .annotate(n=Count("assessment__subject_id", distinct=True))
-        .order_by()
-    )
     for code, axis_id, level, count in rows:
         distribution[(code, axis_id)][level] = count
 

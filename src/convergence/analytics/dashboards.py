@@ -8,28 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from convergence.assessments.enums import REPORTED_STATUSES
-from convergence.assessments.models import Answer, Assessment
 from convergence.catalog.enums import SubjectStatus
 from convergence.lib.regions import region_name
 from convergence.organisations.models import Organisation
-from convergence.referential.models import Axis
 
 from .disclosure import Pattern, disclosed_report, known_assessments, transitions_shown, view_entry
-from .engine import (
-    Progress,
-    ReportParams,
-    answer_groups,
-    load_typology,
-    report_compute,
-    resolve,
-    rounded,
-    subject_counts,
-    tally_answers,
-)
-from .facts import facts_refresh
-from .models import AnswerFact
-from .sql import _fetch, _table
+from .engine import Progress, ReportParams, report_compute, resolve, rounded, tally_answers
+from .queries import FactsSource, answer_groups, load_typology, subject_counts, transition_rows
 
 _EMPTY = Pattern()  # a view of known subjects only: nothing to hide
 
@@ -50,22 +35,23 @@ class DashboardParams:
         return f"dashboard|{self.report.key()}|{self.compare_with or ''}|{int(self.with_regions)}{reader}"
 
 
-def regions_breakdown(params: ReportParams) -> list[dict[str, Any]]:
+def regions_breakdown(params: ReportParams, *, source: FactsSource | None = None) -> list[dict[str, Any]]:
     """Per region: published subjects, and per axis answered, mean level and reached rate."""
     campaign, scope = resolve(params)
+    source = source or FactsSource.current()
     scope = replace(scope, group_by_region=True)
     typology = load_typology(campaign.referential, scope.kind)
     published: dict[str, int] = defaultdict(int)
     for status, _type, region, count in subject_counts(scope):
         if status == SubjectStatus.ACTIVE:
             published[region or ""] += count
-    tallies = tally_answers(answer_groups(scope), key_extra=True)
+    tallies = tally_answers(answer_groups(scope, source), key_extra=True)
     rows = []
     for region in sorted(published):
         axes = {}
-        for axis in typology.axes:
-            tally = tallies.get((axis.pk, region))
-            axes[axis.code] = {
+        for axis_id, code, _name in typology.axes:
+            tally = tallies.get((axis_id, region))
+            axes[code] = {
                 "answered": tally.answered if tally else 0,
                 "mean_level": rounded(tally.level_sum, tally.answered) if tally else None,
                 "reached_rate": rounded(tally.reached, tally.with_expectation) if tally else None,
@@ -83,6 +69,7 @@ def level_transitions(
     organisation: Organisation | None = None,
     later: Pattern | None = None,
     earlier_pattern: Pattern | None = None,
+    source: FactsSource | None = None,
 ) -> dict[str, Any]:
     """How many subjects went from level x (earlier campaign) to level y (this one), per axis.
 
@@ -94,28 +81,12 @@ def level_transitions(
     """
     campaign, scope = resolve(params)
     earlier, _ = resolve(replace(params, campaign=earlier_campaign, category=None))
-    facts_refresh()
-    where, values = scope.fact_where()
-    statuses = [str(s) for s in REPORTED_STATUSES]
-    peer_column, peer_values = "0", []
-    if organisation is not None:
-        known_sql, known_values = (
-            known_assessments(organisation, campaign.pk).values("pk").query.sql_with_params()
-        )
-        peer_column = f"CASE WHEN f.assessment_id IN ({known_sql}) THEN 0 ELSE 1 END"
-        peer_values = list(known_values)
-    sql = (
-        f"SELECT ax.code, prev.level, f.level, {peer_column}, COUNT(*) FROM {_table(AnswerFact)} f "  # noqa: S608
-        f"JOIN {_table(Axis)} ax ON ax.id = f.axis_id "
-        f"JOIN {_table(Assessment)} asm ON asm.id = f.assessment_id "
-        f"JOIN {_table(Assessment)} pasm ON pasm.subject_id = asm.subject_id AND pasm.campaign_id = %s "
-        f"AND pasm.status IN ({', '.join(['%s'] * len(statuses))}) "
-        f"JOIN {_table(Answer)} prev ON prev.assessment_id = pasm.id "
-        f"JOIN {_table(Axis)} pax ON pax.id = prev.axis_id AND pax.code = ax.code "
-        f"WHERE {where} AND f.level IS NOT NULL AND prev.level IS NOT NULL "
-        "GROUP BY 1, 2, 3, 4"  # positions: the peer flag may be a constant
+    rows = transition_rows(
+        scope,
+        source or FactsSource.current(),
+        earlier_campaign_id=earlier.pk,
+        known=known_assessments(organisation, campaign.pk) if organisation is not None else None,
     )
-    rows = _fetch(sql, [*peer_values, earlier.pk, *statuses, *values])
     levels = list(range(campaign.referential.scale_min, campaign.referential.scale_max + 1))
     matrices: dict[str, dict[str, Any]] = {}
     for code, before, after, peer, count in rows:
@@ -125,7 +96,7 @@ def level_transitions(
         matrix["cells"][f"{before}-{after}"] += count
         matrix["up" if after > before else "down" if after < before else "same"] += count
         matrix["peers"] += count if peer else 0
-    axis_order = [a.code for a in load_typology(campaign.referential, scope.kind).axes]
+    axis_order = [code for _id, code, _name in load_typology(campaign.referential, scope.kind).axes]
     result = []
     total_cells: dict[str, int] = defaultdict(int)
     entry = view_entry(params.region, params.category)
@@ -177,11 +148,12 @@ def dashboard_compute(params: DashboardParams, *, progress: Progress | None = No
 
     reader = Organisation.objects.get(pk=params.reader) if params.reader is not None else None
     patterns: list[Pattern | None] = []
+    source = FactsSource.current()
 
     def compute(report_params: ReportParams) -> dict[str, Any]:
         if reader is None:
-            return report_compute(report_params).as_dict()
-        shown, pattern = disclosed_report(report_params, reader)
+            return report_compute(report_params, source=source).as_dict()
+        shown, pattern = disclosed_report(report_params, reader, source=source)
         patterns.append(pattern)
         return shown
 
@@ -196,7 +168,7 @@ def dashboard_compute(params: DashboardParams, *, progress: Progress | None = No
         done += 1
         step(done, "national")
     if params.with_regions and params.report.region is None and reader is None:
-        bundle["regions"] = regions_breakdown(params.report)
+        bundle["regions"] = regions_breakdown(params.report, source=source)
     done += 1
     step(done, "regions")
     if params.compare_with:
@@ -223,6 +195,7 @@ def dashboard_compute(params: DashboardParams, *, progress: Progress | None = No
                 organisation=reader,
                 later=later or _EMPTY,
                 earlier_pattern=earlier_pattern or _EMPTY,
+                source=source,
             ),
         }
         done += 1

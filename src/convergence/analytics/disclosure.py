@@ -96,7 +96,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 
 from convergence.assessments.models import Assessment, Campaign
 from convergence.catalog.models import Subject
@@ -106,8 +106,8 @@ from convergence.organisations.tenancy import is_agency
 from convergence.referential.models import Axis, Referential
 
 from .engine import DEFAULT_MIN_CELL, SCOPES, ReportParams, report_compute, resolve
-from .facts import facts_refresh, facts_versions
-from .models import AnswerFact
+from .facts import facts_versions
+from .queries import FactsSource, peer_cell_rows
 
 K = DEFAULT_MIN_CELL
 
@@ -184,22 +184,17 @@ def view_entry(region: str | None, category: str | None) -> Entry:
     return (region or ALL, category or ALL)
 
 
-def peer_cells(*, campaign: Campaign, kind: str, organisation: Organisation) -> dict[str, dict[Entry, Peers]]:
+def peer_cells(
+    *, campaign: Campaign, kind: str, organisation: Organisation, source: FactsSource | None = None
+) -> dict[str, dict[Entry, Peers]]:
     """Peer subjects per axis code and (region, type / category), from the report facts (one
     answer per subject and axis): one GROUP BY query, plus the axes' codes. The margins are
     sums of the grouped counts."""
-    facts_refresh()  # the facts of every write committed so far (one query when nothing is stale)
-    answered = Q(level__isnull=False)
-    rows = (
-        AnswerFact.objects.filter(campaign_id=campaign.pk, subject_kind=str(kind))
-        .exclude(assessment_id__in=known_assessments(organisation, campaign.pk).values("pk"))
-        .values_list("axis_id", "region", "type_or_category")
-        .annotate(
-            answered=Count("pk", filter=answered),
-            expected=Count("pk", filter=answered & Q(expected_level__isnull=False)),
-            present=Count("pk"),
-        )
-        .order_by()
+    rows = peer_cell_rows(
+        campaign_id=campaign.pk,
+        kind=kind,
+        known=known_assessments(organisation, campaign.pk),
+        source=source or FactsSource.current(),
     )
     codes = dict(Axis.objects.filter(referential_id=campaign.referential_id).values_list("pk", "code"))
     cells: dict[str, dict[Entry, Peers]] = defaultdict(lambda: defaultdict(Peers))
@@ -467,7 +462,14 @@ def _cycle_breaker(
     return None
 
 
-def disclosure_pattern(*, campaign: Campaign, kind: str, organisation: Organisation, k: int = K) -> Pattern:
+def disclosure_pattern(
+    *,
+    campaign: Campaign,
+    kind: str,
+    organisation: Organisation,
+    k: int = K,
+    source: FactsSource | None = None,
+) -> Pattern:
     """What `organisation` may not see of one campaign and scope, whatever the view.
 
     Cached under the campaign's facts version (bumped by every write a report reads, including
@@ -485,7 +487,7 @@ def disclosure_pattern(*, campaign: Campaign, kind: str, organisation: Organisat
     cached: Pattern | None = cache.get(key)
     if cached is not None:
         return cached
-    cells = peer_cells(campaign=campaign, kind=kind, organisation=organisation)
+    cells = peer_cells(campaign=campaign, kind=kind, organisation=organisation, source=source)
     pattern = Pattern(
         suppressed={code: suppression(table, k=k) for code, table in cells.items()}, peers=cells
     )
@@ -505,19 +507,22 @@ def report_for_reader(params: ReportParams, organisation: Organisation | None) -
 
 
 def disclosed_report(
-    params: ReportParams, organisation: Organisation | None
+    params: ReportParams, organisation: Organisation | None, *, source: FactsSource | None = None
 ) -> tuple[dict[str, Any], Pattern | None]:
     """`report_for_reader`, with the pattern it applied (None: nothing suppressed by it)."""
+    source = source or FactsSource.current()
     if discloses_everything(organisation):
-        return report_compute(params).as_dict(), None
+        return report_compute(params, source=source).as_dict(), None
     campaign, scope = resolve(params)
     if organisation is None:  # no reader: public mode only, as without login
-        return report_compute(replace(params, public=True, min_cell=K)).as_dict(), None
-    pattern = disclosure_pattern(campaign=campaign, kind=SCOPES[params.scope], organisation=organisation)
+        return report_compute(replace(params, public=True, min_cell=K), source=source).as_dict(), None
+    pattern = disclosure_pattern(
+        campaign=campaign, kind=SCOPES[params.scope], organisation=organisation, source=source
+    )
     entry = view_entry(params.region, params.category)
     if not pattern.has_peers(entry):
-        return report_compute(replace(params, public=False)).as_dict(), pattern
-    report = report_compute(replace(params, public=True, min_cell=K))
+        return report_compute(replace(params, public=False), source=source).as_dict(), pattern
+    report = report_compute(replace(params, public=True, min_cell=K), source=source)
     hidden = set()
     for figures in report.axes:
         if pattern.hides(figures.code, entry) and not figures.suppressed:

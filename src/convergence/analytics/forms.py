@@ -12,6 +12,7 @@ from convergence.lib.regions import region_choices
 from convergence.referential.models import ProductCategory, ServiceType, localized
 
 from .engine import DEFAULT_MIN_CELL
+from .selectors import campaigns_with_figures
 
 
 def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
@@ -28,6 +29,15 @@ def campaign_choices() -> list[tuple[str, str]]:
     return [(c.code, f"{c.title} ({c.code})") for c in campaigns.order_by("-closes_on", "code")]
 
 
+def default_campaign(choices: list[tuple[str, str]]) -> str | None:
+    """The campaign a report page opens on: the newest (first) of `choices` with submitted or
+    validated assessments, else the newest: a campaign just opened has nothing to show yet."""
+    with_figures = campaigns_with_figures()
+    return next(
+        (code for code, _label in choices if code in with_figures), choices[0][0] if choices else None
+    )
+
+
 class DashboardFilterForm(forms.Form):
     campaign = forms.ChoiceField(label=_("Campaign"))
     scope = forms.ChoiceField(label=_("Scope"), choices=SCOPE_CHOICES, initial="services")
@@ -40,7 +50,7 @@ class DashboardFilterForm(forms.Form):
         campaigns = campaign_choices()
         _choice(self, "campaign").choices = campaigns
         if campaigns and not self.is_bound:
-            self.initial.setdefault("campaign", campaigns[0][0])
+            self.initial.setdefault("campaign", default_campaign(campaigns))
         _choice(self, "compare_with").choices = [("", _("No comparison")), *campaigns]
         self.fixed_region = fixed_region
         if fixed_region:
@@ -88,7 +98,10 @@ class PublishForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _choice(self, "campaign").choices = campaign_choices()
+        campaigns = campaign_choices()
+        _choice(self, "campaign").choices = campaigns
+        if campaigns and not self.is_bound:
+            self.initial.setdefault("campaign", default_campaign(campaigns))
         _choice(self, "region").choices = [("", _("National")), *region_choices()]
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("class", "fr-input" if name == "min_cell" else "fr-select")

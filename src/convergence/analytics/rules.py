@@ -11,7 +11,12 @@ from __future__ import annotations
 import rules
 
 from convergence.organisations.enums import OrganisationKind
-from convergence.organisations.rules import acts_for_agency, is_agency_analyst, is_member, organisation_of
+from convergence.organisations.rules import (
+    acts_as_agency_analyst,
+    acts_for_agency,
+    is_member,
+    organisation_of,
+)
 
 
 @rules.predicate
@@ -32,4 +37,4 @@ rules.add_perm("analytics.view_campaign_report", acts_for_agency)
 rules.add_perm("analytics.view_regional_dashboard", is_regional_organisation & is_member)
 # The peer benchmark of a vendor's own products.
 rules.add_perm("analytics.view_benchmark", is_vendor_organisation & is_member)
-rules.add_perm("analytics.publish_report", acts_for_agency & is_agency_analyst)
+rules.add_perm("analytics.publish_report", acts_as_agency_analyst)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, Value
+from django.db.models import Exists, OuterRef, Q, Value
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from convergence.assessments.models import Campaign
+from convergence.assessments.enums import REPORTED_STATUSES
+from convergence.assessments.models import Assessment, Campaign
 from convergence.organisations.models import Organisation
 from convergence.referential.models import (
     Axis,
@@ -81,6 +82,13 @@ def snapshot_labels(*, campaign_title: str, referential_code: str) -> dict[str, 
     (a code the edition no longer has keeps the name stored in the snapshot)."""
     names = referential_names(referential=Q(referential__code=referential_code))
     return {"campaign_title": campaign_title, "names": names, "blocker_names": blocker_names(names)}
+
+
+def campaigns_with_figures() -> set[str]:
+    """Codes of the campaigns with at least one submitted or validated assessment (one query,
+    a semi-join: it stops at the first such assessment of each campaign)."""
+    reported = Assessment.objects.filter(campaign=OuterRef("pk"), status__in=REPORTED_STATUSES)
+    return set(Campaign.objects.filter(Exists(reported)).values_list("code", flat=True))
 
 
 def get_report_run_or_404(organisation: Organisation | None, pk: int, *, region: str | None) -> ReportRun:

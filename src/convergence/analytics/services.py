@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.template.loader import render_to_string
@@ -16,6 +18,7 @@ from convergence.assessments.enums import REPORTED_STATUSES
 from convergence.assessments.models import Assessment, Campaign
 from convergence.organisations.models import Organisation, User
 from convergence.organisations.rules import require_perm
+from convergence.organisations.tenancy import is_agency
 from convergence.referential.models import Axis
 
 from .dashboards import DashboardParams, dashboard_compute
@@ -30,10 +33,10 @@ def data_version(*, campaign_codes: list[str]) -> tuple[str, int]:
     (estimated: reported assessments x axes; it only chooses between computing a dashboard at
     once and in the background).
 
-    The facts' version of each campaign (bumped by every refresh that follows a write: see
-    facts.py) and the campaigns' and referentials' own change times (title, dates, typology).
-    A handful of small queries whatever the size: it keys the dashboard cache, so it is read
-    on every dashboard request.
+    The facts' version of each campaign (bumped by every refresh that follows a write, with the
+    stale marks not yet refreshed: see facts/refresh.py) and the campaigns' and referentials'
+    own change times (title, dates, typology). A handful of small queries whatever the size, and
+    no write: it keys the dashboard cache, so it is read on every dashboard request.
     """
     campaigns = list(
         Campaign.objects.filter(code__in=campaign_codes)
@@ -57,6 +60,114 @@ def data_version(*, campaign_codes: list[str]) -> tuple[str, int]:
     answers = sum(assessments.get(pk, 0) * axes.get(referential, 0) for pk, _u, referential, _r in campaigns)
     fingerprint = [(row, versions.get(row[0], 0)) for row in campaigns]
     return hashlib.sha256(repr(fingerprint).encode()).hexdigest()[:32], answers
+
+
+def _file_digest(params: ReportParams, reader: Organisation | None, fmt: str, language: str) -> str:
+    reader_key = "agency" if reader is None or is_agency(reader) else reader.pk
+    # The human report says the day it was produced: a new file each day.
+    today = timezone.localdate().isoformat()
+    return hashlib.sha256(f"{params.key()}|{reader_key}|{fmt}|{language}|{today}".encode()).hexdigest()[:24]
+
+
+def _render_file(
+    params: ReportParams, reader: Organisation | None, fmt: str, *, progress: Any = None
+) -> bytes:
+    from .disclosure import report_for_reader
+    from .renderers import render
+    from .selectors import report_labels
+
+    if progress:
+        progress(1, 3, "report")
+    report = report_for_reader(params, reader)
+    if progress:
+        progress(2, 3, "file")
+    return render(report, fmt, context=report_labels(campaign_code=params.campaign))
+
+
+def report_file(
+    *, params: ReportParams, reader: Organisation | None, fmt: str, language: str
+) -> tuple[bytes | None, ReportRun | None]:
+    """The report as `reader` may see it, as a file (renderers.EXTENSIONS), cached per data
+    version, reader, language and day: the national PDF is drawn once per version of the facts.
+
+    Returns the file, or, for the PDF of a large campaign (more answers than
+    ANALYTICS_SYNC_MAX_ANSWERS) that nobody drew yet, the background run drawing it (the page
+    shows its progress; `report_file_execute` in the worker). Raises ReportError on bad
+    parameters."""
+    version, answers = data_version(campaign_codes=[params.campaign])
+    digest = _file_digest(params, reader, fmt, language)
+    key = f"analytics:file:{digest}:{version}"
+    content = cache.get(key)
+    if content is not None:
+        return content, None
+    if fmt == "pdf" and answers > _sync_max():
+        run = _file_run(params=params, reader=reader, digest=digest, version=version, language=language)
+        if run.status != RunStatus.DONE:
+            return None, run
+        content = base64.b64decode(run.result["content"]) if run.result else b""
+    else:
+        content = _render_file(params, reader, fmt)
+    cache.set(key, content, timeout=24 * 3600)
+    return content, None
+
+
+def _file_run(
+    *, params: ReportParams, reader: Organisation | None, digest: str, version: str, language: str
+) -> ReportRun:
+    key = f"file|{digest}"
+    run = ReportRun.objects.filter(params_key=key, data_version=version).first()
+    if run is not None and run.status != RunStatus.FAILED:
+        return run
+    if run is not None:
+        run.delete()  # a failed run is retried
+    data = {
+        "file": {"report": asdict(params), "format": "pdf", "language": language},
+        # What get_report_run_or_404 checks: the region, and the reader unless the agency.
+        "report": {"region": params.region},
+        "reader": None if reader is None or is_agency(reader) else reader.pk,
+        "organisation": reader.pk if reader is not None else None,
+    }
+    try:
+        with transaction.atomic():
+            run = ReportRun.objects.create(params_key=key, data_version=version, params=data)
+    except IntegrityError:
+        return ReportRun.objects.get(params_key=key, data_version=version)
+    ReportRun.objects.filter(params_key=key).exclude(pk=run.pk).delete()
+    from .tasks import report_file_run
+
+    transaction.on_commit(lambda: report_file_run.enqueue(run.pk))
+    return run
+
+
+def report_file_execute(*, run: ReportRun) -> ReportRun:
+    """In the worker: draw a run's file, recording its progress, then the file (base64)."""
+
+    def progress(done: int, total: int, label: str) -> None:
+        ReportRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.RUNNING, progress=min(99, int(done * 100 / max(total, 1))), step=label
+        )
+
+    spec = run.params["file"]
+    organisation_id = run.params.get("organisation")
+    reader = Organisation.objects.filter(pk=organisation_id).first() if organisation_id else None
+    ReportRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, progress=1, step="start")
+    try:
+        with translation.override(spec["language"]):
+            content = _render_file(ReportParams(**spec["report"]), reader, spec["format"], progress=progress)
+    except ReportError as error:
+        ReportRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=str(error), finished_at=timezone.now()
+        )
+    else:
+        ReportRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.DONE,
+            progress=100,
+            step="done",
+            result={"content": base64.b64encode(content).decode()},
+            finished_at=timezone.now(),
+        )
+    run.refresh_from_db()
+    return run
 
 
 def _params_json(params: DashboardParams) -> dict[str, Any]:
@@ -100,14 +211,60 @@ def report_run_execute(*, run: ReportRun) -> ReportRun:
     return run
 
 
-def report_run_start(*, params: DashboardParams) -> ReportRun:
-    """The run for these parameters on the current data: reused if it exists, else started.
+def _sync_max() -> int:
+    return getattr(settings, "ANALYTICS_SYNC_MAX_ANSWERS", 50_000)
 
-    Small campaigns are computed at once; larger ones (more answers than
-    ANALYTICS_SYNC_MAX_ANSWERS) go to the background worker and the page polls their progress.
-    """
+
+@dataclass
+class DashboardLookup:
+    """What a dashboard request finds: the figures (`bundle`), or the background run computing
+    them (`run`, not done yet); `cache_key` names the figures' version (charts are cached
+    under it)."""
+
+    cache_key: str
+    bundle: dict[str, Any] | None = None
+    run: ReportRun | None = None
+
+
+def _cache_key(params: DashboardParams, version: str) -> str:
+    digest = hashlib.sha256(params.key().encode()).hexdigest()[:24]
+    return f"analytics:dashboard:{digest}:{version}"
+
+
+def dashboard_lookup(*, params: DashboardParams) -> DashboardLookup:
+    """The figures of a dashboard on the current data, for a request: a read.
+
+    In order: the run the worker computed (warmed after a write, `dashboard_warm`), the figures
+    cached by an earlier request, the figures computed now for a small campaign (cached, not
+    stored); for a large campaign (more answers than ANALYTICS_SYNC_MAX_ANSWERS) that nothing
+    warmed, the worker is asked to compute them and the page polls their progress
+    (`report_run_start`: the only write, of a run and its task)."""
     codes = [params.report.campaign] + ([params.compare_with] if params.compare_with else [])
     version, answers = data_version(campaign_codes=codes)
+    key = _cache_key(params, version)
+    run = ReportRun.objects.filter(params_key=params.key(), data_version=version).first()
+    if run is not None and run.status == RunStatus.DONE and run.result:
+        return DashboardLookup(cache_key=key, bundle=run.result)
+    if run is not None and run.status != RunStatus.FAILED:
+        return DashboardLookup(cache_key=key, run=run)
+    bundle = cache.get(key)
+    if bundle is not None:
+        return DashboardLookup(cache_key=key, bundle=bundle)
+    if answers <= _sync_max():
+        bundle = dashboard_compute(params)
+        cache.set(key, bundle, timeout=24 * 3600)
+        return DashboardLookup(cache_key=key, bundle=bundle)
+    return DashboardLookup(cache_key=key, run=report_run_start(params=params, version=version))
+
+
+def report_run_start(
+    *, params: DashboardParams, version: str | None = None, enqueue: bool = True
+) -> ReportRun:
+    """The run for these parameters on the current data: reused if it exists, else created and
+    (`enqueue`) handed to the background worker, which records its progress."""
+    if version is None:
+        codes = [params.report.campaign] + ([params.compare_with] if params.compare_with else [])
+        version, _answers = data_version(campaign_codes=codes)
     key = params.key()
     run = ReportRun.objects.filter(params_key=key, data_version=version).first()
     if run is not None and run.status != RunStatus.FAILED:
@@ -121,12 +278,34 @@ def report_run_start(*, params: DashboardParams) -> ReportRun:
         return ReportRun.objects.get(params_key=key, data_version=version)
     # Older results of the same parameters are obsolete: keep the table small.
     ReportRun.objects.filter(params_key=key).exclude(pk=run.pk).delete()
-    if answers <= getattr(settings, "ANALYTICS_SYNC_MAX_ANSWERS", 50_000):
-        return report_run_execute(run=run)
-    from .tasks import dashboard_run
+    if enqueue:
+        from .tasks import dashboard_run
 
-    transaction.on_commit(lambda: dashboard_run.enqueue(run.pk))
+        transaction.on_commit(lambda: dashboard_run.enqueue(run.pk))
     return run
+
+
+def warmed_dashboards(campaign_codes: list[str]) -> list[DashboardParams]:
+    """The dashboards the worker computes after a write: the agency's national view of each
+    scope of each campaign (the pages opened first)."""
+    return [
+        DashboardParams(report=ReportParams(campaign=code, scope=scope))
+        for code in campaign_codes
+        for scope in ("services", "products")
+    ]
+
+
+def dashboard_warm(*, campaign_ids: list[int]) -> list[ReportRun]:
+    """In the worker, after a refresh bumped these campaigns' facts: compute their dashboards
+    (`warmed_dashboards`) on the new data, so that the next request reads them."""
+    codes = list(Campaign.objects.filter(pk__in=campaign_ids).order_by("code").values_list("code", flat=True))
+    runs = []
+    for params in warmed_dashboards(codes):
+        run = report_run_start(params=params, enqueue=False)
+        if run.status in (RunStatus.PENDING, RunStatus.FAILED):
+            run = report_run_execute(run=run)
+        runs.append(run)
+    return runs
 
 
 @transaction.atomic

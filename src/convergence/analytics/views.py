@@ -7,7 +7,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -27,18 +26,17 @@ from convergence.organisations.tenancy import acting_organisation, is_agency
 from . import services
 from .benchmark import benchmark_compute, own_products
 from .dashboards import DashboardParams
-from .disclosure import K, discloses_everything, report_for_reader
+from .disclosure import K, discloses_everything
 from .engine import ReportError, ReportParams
 from .enums import RunStatus
 from .forms import DashboardFilterForm, ObservatoryFilterForm, PublishForm
-from .models import PublishedReport, ReportRun
+from .models import PublishedReport
+from .presenters import dashboard_context
 from .renderers import CONTENT_TYPES, EXTENSIONS
 from .renderers import render as render_file
-from .renderers.charts import report_charts
-from .renderers.document import localized_report, report_context
 from .renderers.files import render_csv_table
 from .renderers.tables import report_tables
-from .selectors import get_report_run_or_404, report_labels
+from .selectors import get_report_run_or_404
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "convergence-report-1.schema.json"
 PAGE_SIZE = 20
@@ -92,44 +90,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "min_cell": K,
     }
     if params is not None:
+        context["params"] = params
         try:
-            run = services.report_run_start(params=params)
+            lookup = services.dashboard_lookup(params=params)
         except ReportError as error:
-            form.add_error(None, str(error))
-            run = None
-        context.update(_run_context(run, params))
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            context["run"] = lookup.run
+            if lookup.bundle is not None:
+                context.update(dashboard_context(lookup.bundle, cache_key=lookup.cache_key))
     return render(request, "analytics/dashboard.html", context)
-
-
-def _run_context(run: ReportRun | None, params: DashboardParams) -> dict:
-    context: dict = {"run": run, "params": params}
-    if run is None or run.status != RunStatus.DONE or not run.result:
-        return context
-    bundle = run.result
-    report = bundle["report"]
-    labels = report_labels(campaign_code=report["campaign"])
-    # The referential's names in the page's language; the cached figures keep the French ones.
-    shown = localized_report(report, labels.get("names"))
-    # Drawing the charts takes longer than reading the cached figures: keep them per run and language.
-    charts = cache.get_or_set(
-        f"analytics:charts:{run.pk}:{run.data_version}:{get_language()}:names",
-        lambda: report_charts(shown),
-        timeout=3600,
-    )
-    context.update(report_context(shown, labels, charts=charts))
-    context["regions"] = region_labels()
-    context["bundle"] = bundle
-    if bundle.get("national"):
-        national = {a["code"]: a for a in bundle["national"]["axes"]}
-        context["side_by_side"] = [(a, national.get(a["code"])) for a in report["axes"]]
-    context["axis_codes"] = [a["code"] for a in report["axes"]]
-    query = {"campaign": report["campaign"], "scope": report["scope"]}
-    if report.get("region"):
-        query["region"] = report["region"]
-    if report.get("category"):
-        query["category"] = report["category"]
-    context["export_query"] = "&".join(f"{k}={v}" for k, v in query.items())
-    return context
 
 
 @login_required
@@ -162,11 +132,14 @@ def export(request: HttpRequest) -> HttpResponse:
         category=request.GET.get("category") or None,
     )
     try:
-        report = report_for_reader(params, organisation)
+        content, run = services.report_file(
+            params=params, reader=organisation, fmt=fmt, language=get_language() or settings.LANGUAGE_CODE
+        )
     except ReportError as error:
         messages.error(request, str(error))
         return redirect("analytics:dashboard")
-    content = render_file(report, fmt, context=report_labels(campaign_code=params.campaign))
+    if run is not None:  # a large campaign's PDF, drawn by the worker: its progress, polled
+        return render(request, "analytics/export_progress.html", {"run": run})
     response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
     name = f"rapport-{params.campaign}-{params.scope}-{region or 'national'}.{EXTENSIONS[fmt]}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

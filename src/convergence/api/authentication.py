@@ -9,6 +9,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from convergence.organisations.models import Membership
+from convergence.organisations.security import two_factor_setup_required
 
 from .models import TOKEN_PREFIX, PersonalAccessToken, token_hash
 
@@ -42,6 +43,12 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
         if membership is None:
             raise exceptions.AuthenticationFailed(
                 "the token's user is no longer a member of its organisation"
+            )
+        if two_factor_setup_required(token.user):
+            # The same rule as the web pages (organisations.security): a token does not bypass it.
+            raise exceptions.PermissionDenied(
+                "this account's role requires two-factor authentication: set it up on the site "
+                "before using its tokens"
             )
         # organisations.tenancy.acting_membership reads this: the token's organisation acts.
         request._request.acting_membership = membership

@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -40,3 +42,39 @@ def token_revoke(request, pk: int):
     services.token_revoke(token=token)
     messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
     return redirect("api:tokens")
+
+
+def _endpoints() -> list[dict]:
+    return [
+        {"path": "/api/referentials/", "methods": ["GET"], "description": _("Doctrine referentials")},
+        {"path": "/api/organisations/", "methods": ["GET"], "description": _("Organisations you may see")},
+        {
+            "path": "/api/subjects/",
+            "methods": ["GET", "POST", "PUT", "PATCH"],
+            "description": _("Products and regional services"),
+        },
+        {"path": "/api/campaigns/", "methods": ["GET"], "description": _("Campaigns and their reports")},
+        {
+            "path": "/api/assessments/",
+            "methods": ["GET", "PUT", "POST"],
+            "description": _("Assessments, their answers and their submission"),
+        },
+    ]
+
+
+def api_index(request):
+    """`/api/`: what the API offers, as a page for a person and as JSON for a program."""
+    endpoints = _endpoints()
+    accept = request.headers.get("Accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return JsonResponse(
+            {
+                "schema": request.build_absolute_uri(reverse("api:schema")),
+                "docs": request.build_absolute_uri(reverse("api:docs")),
+                "endpoints": [
+                    {**endpoint, "url": request.build_absolute_uri(endpoint["path"])}
+                    for endpoint in endpoints
+                ],
+            }
+        )
+    return render(request, "api/index.html", {"endpoints": endpoints})

@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from convergence.referencing import api as referencing_api
+
 from . import pages, views
 
 app_name = "api"
@@ -15,6 +17,8 @@ router.register("organisations", views.OrganisationViewSet, basename="organisati
 router.register("subjects", views.SubjectViewSet, basename="subject")
 router.register("campaigns", views.CampaignViewSet, basename="campaign")
 router.register("assessments", views.AssessmentViewSet, basename="assessment")
+router.register("referencing/programmes", referencing_api.ProgrammeViewSet, basename="referencing-programme")
+router.register("referencing/dossiers", referencing_api.DossierViewSet, basename="referencing-dossier")
 
 urlpatterns = [
     # The schema and its documentation pages are public: they describe, they hold no data.
@@ -30,10 +34,13 @@ urlpatterns = [
     path("redoc/", RedirectView.as_view(pattern_name="api:docs", permanent=True), name="redoc"),
     path("jetons/", pages.token_list, name="tokens"),
     path("jetons/<int:pk>/revoquer/", pages.token_revoke, name="token_revoke"),
+    path("", pages.api_index, name="index"),
+    path("referencing/register/", referencing_api.RegisterView.as_view(), name="referencing-register"),
     path("", include(router.urls)),
 ]
 
 ACCESS_POLICY = {
+    "index": "public",
     "schema": "public",
     "docs": "public",
     "redoc": "public",
@@ -52,4 +59,10 @@ ACCESS_POLICY = {
     "assessment-detail": "token",
     "assessment-answer": "token",
     "assessment-submit": "token",
+    "referencing-programme-list": "token",
+    "referencing-programme-detail": "token",
+    "referencing-programme-dossiers": "token",
+    "referencing-dossier-list": "token",
+    "referencing-dossier-detail": "token",
+    "referencing-register": "public",
 }

@@ -37,7 +37,6 @@ from convergence.referential.selectors import referentials_visible_to
 from . import serializers
 from .exceptions import PreconditionFailed, PreconditionRequired, errors_response
 from .filters import AssessmentFilter, SubjectFilter
-from .schema import ApiSchema
 
 ERRORS = OpenApiResponse(
     serializers.ErrorsSerializer, description='{"errors": [{"field": ..., "message": ...}]}'
@@ -82,7 +81,6 @@ def _org(request: Request):
 
 
 class ReferentialViewSet(viewsets.ReadOnlyModelViewSet):
-    schema = ApiSchema()
     serializer_class = serializers.ReferentialSerializer
     lookup_field = "code"
     lookup_value_regex = r"[^/]+"
@@ -98,7 +96,6 @@ class ReferentialViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class OrganisationViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
-    schema = ApiSchema()
     serializer_class = serializers.OrganisationSerializer
     filterset_fields = ["kind", "region"]
 
@@ -115,8 +112,6 @@ class SubjectViewSet(
     viewsets.GenericViewSet,
 ):
     """Products and regional services: read what the organisation may see, write its own."""
-
-    schema = ApiSchema()
 
     serializer_class = serializers.SubjectSerializer
     filterset_class = SubjectFilter
@@ -143,7 +138,6 @@ class SubjectViewSet(
 
 
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
-    schema = ApiSchema()
     serializer_class = serializers.CampaignSerializer
     lookup_field = "code"
     lookup_value_regex = r"[^/]+"
@@ -206,7 +200,6 @@ def _expected_version(request: Request) -> int:
 
 
 class AssessmentViewSet(IdLookupMixin, viewsets.ReadOnlyModelViewSet):
-    schema = ApiSchema()
     serializer_class = serializers.AssessmentSerializer
     filterset_class = AssessmentFilter
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/modifier/", views.campaign_edit, name="edit"),
     path("<int:pk>/ouvrir/", views.campaign_open, name="open"),
+    path("<int:pk>/migration/", views.campaign_migration, name="migration"),
     path("<int:pk>/clore/", views.campaign_close, name="close"),
 ]
 
@@ -19,5 +20,6 @@ ACCESS_POLICY = {
     "detail": "agency",
     "edit": "agency",
     "open": "agency",
+    "migration": "agency",
     "close": "agency",
 }

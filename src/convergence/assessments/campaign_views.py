@@ -189,7 +189,11 @@ def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 def campaign_create(request: AuthenticatedRequest) -> HttpResponse:
     _require_manager(request)
-    form = CampaignForm(request.POST or None)
+    # "Prepare a campaign on it", from a freshly published edition's page.
+    initial = (
+        {"referential": request.GET["referential"]} if request.GET.get("referential", "").isdigit() else {}
+    )
+    form = CampaignForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             campaign = services.campaign_create(**form.cleaned_data, user=request.user)
@@ -224,6 +228,27 @@ def campaign_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The campaign has been saved."))
             return redirect("campaigns:detail", pk=campaign.pk)
     return render(request, "campaigns/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+MIGRATION_PAGE_SIZE = 50
+
+
+@login_required
+def campaign_migration(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Before opening: what the opening will do with each subject's last validated answers."""
+    _require_manager(request)
+    campaign = _get_campaign(request, pk)
+    preview = services.campaign_migration_preview(campaign=campaign, user=request.user)
+    show = request.GET.get("show", "")
+    subjects = preview.subjects
+    if show == "changes":
+        subjects = [s for s in subjects if s.recheck or s.gone or s.new or s.reached_changed]
+    page = Paginator(subjects, MIGRATION_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "campaigns/campaign_migration.html",
+        {"campaign": campaign, "preview": preview, "page_obj": page, "show": show},
+    )
 
 
 @login_required

@@ -25,3 +25,13 @@ class AssessmentStatus(models.TextChoices):
 REPORTED_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.VALIDATED)
 # Statuses in which the organisation may still edit its answers.
 EDITABLE_STATUSES = (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED)
+
+
+# --- Review ------------------------------------------------------------------------------------------
+
+
+class CommentSide(models.TextChoices):
+    """Who wrote a message of an axis's thread."""
+
+    REVIEWER = "reviewer", _("Agency reviewer")
+    DECLARANT = "declarant", _("Declarant")

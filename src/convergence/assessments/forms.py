@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.http import QueryDict
@@ -23,17 +24,24 @@ from .validation import AnswerInput, MilestoneInput, Problem, ReferentialContext
 NOT_APPLICABLE = "na"
 MILESTONE_FIELD = re.compile(r"^milestone-(\d{1,4})-(level|due_on|remove)$")
 MAX_MILESTONE_ROWS = 20
+MAX_BLOCKERS = 100
+
+
+def _text(value: str | None, limit: int) -> str:
+    """Typed text as stored: NUL characters removed (PostgreSQL text and JSON refuse them, which
+    made a pasted NUL a server error), cut at `limit`."""
+    return (value or "").replace("\x00", "")[:limit]
 
 
 def _int_or_raw(value: str) -> int | str | None:
-    value = (value or "").strip()
+    value = _text(value, 100).strip()
     if value == "":
         return None
     return int(value) if value.isdigit() and len(value) < 6 else value
 
 
 def answer_input_from_post(axis_code: str, data: QueryDict, context: ReferentialContext) -> AnswerInput:
-    level_raw = (data.get("level") or "").strip()
+    level_raw = _text(data.get("level"), 100).strip()
     not_applicable = level_raw == NOT_APPLICABLE
     rows: dict[int, dict[str, str]] = {}
     for key in data:
@@ -45,20 +53,20 @@ def answer_input_from_post(axis_code: str, data: QueryDict, context: Referential
         row = rows[index]
         if row.get("remove"):
             continue
-        level, due_on = (row.get("level") or "").strip(), (row.get("due_on") or "").strip()
+        level, due_on = _text(row.get("level"), 100).strip(), _text(row.get("due_on"), 100).strip()
         if not level and not due_on:
             continue
         milestones.append(MilestoneInput(level=_int_or_raw(level), due_on=due_on or None))
     # Unknown codes are kept: the validator names them.
-    blockers = [code for code in data.getlist("blockers") if code]
+    blockers = [_text(code, 100) for code in data.getlist("blockers")[:MAX_BLOCKERS] if code]
     return AnswerInput(
         axis=axis_code,
         level=None if not_applicable else _int_or_raw(level_raw),
         not_applicable=not_applicable,
-        not_applicable_reason=(data.get("not_applicable_reason") or "")[:5000],
+        not_applicable_reason=_text(data.get("not_applicable_reason"), 5000),
         milestones=milestones,
         blockers=blockers,
-        comment=(data.get("comment") or "")[:10000],
+        comment=_text(data.get("comment"), 10000),
     )
 
 
@@ -128,3 +136,104 @@ class ReviewFilterForm(AssessmentFilterForm):
         super().__init__(*args, **kwargs)
         region_field: forms.ChoiceField = self.fields["region"]  # type: ignore[assignment]
         region_field.choices = [("", _("All regions")), *REGION_CHOICES]
+
+
+# --- Drafts (autosave) -------------------------------------------------------------------------------
+
+
+def draft_data(answer: AnswerInput) -> dict[str, Any]:
+    """What was typed in an axis, as JSON for `AnswerDraft.data` (values kept as typed)."""
+    return {
+        "level": answer.level,
+        "not_applicable": answer.not_applicable,
+        "not_applicable_reason": answer.not_applicable_reason,
+        "comment": answer.comment,
+        "milestones": [
+            {"level": m.level, "due_on": None if m.due_on is None else str(m.due_on)}
+            for m in answer.milestones
+        ],
+        "blockers": list(answer.blockers),
+    }
+
+
+def _whole(value: Any) -> int | None:
+    value = _int_or_raw(str(value if value is not None else ""))
+    return value if isinstance(value, int) else None
+
+
+def draft_state(data: Mapping[str, Any], context: ReferentialContext) -> dict[str, Any]:
+    """The questionnaire item's fields shown from a draft (see `AxisItem`); unknown or malformed
+    values are dropped, never trusted."""
+    level = data.get("level")
+    milestones = [
+        MilestoneView(level=_whole(m.get("level")), due_on=m.get("due_on") or None)
+        for m in data.get("milestones") or []
+        if isinstance(m, Mapping)
+    ][:MAX_MILESTONE_ROWS]
+    codes = [code for code in data.get("blockers") or [] if isinstance(code, str)]
+    return {
+        "level": level if isinstance(level, int) and not isinstance(level, bool) else None,
+        "not_applicable": bool(data.get("not_applicable")),
+        "not_applicable_reason": str(data.get("not_applicable_reason") or ""),
+        "comment": str(data.get("comment") or ""),
+        "milestones": milestones,
+        "blocker_ids": {context.blocker_codes[c] for c in codes if c in context.blocker_codes},
+    }
+
+
+# --- Review (owned by the review): the queue's filters and sort, assignment, threads --------------
+
+
+class ReviewQueueForm(ReviewFilterForm):
+    """The queue's filters (those of `ReviewFilterForm`), the type / category by its label, the
+    reviewer assignment, and the sort order (set by the column headers, kept in a hidden field)."""
+
+    assigned = forms.ChoiceField(
+        label=_("Reviewer"),
+        required=False,
+        choices=[
+            ("", _("Any reviewer")),
+            ("me", _("Assigned to me")),
+            ("unassigned", _("Unassigned")),
+            ("others", _("Assigned to someone else")),
+        ],
+    )
+    sort = forms.CharField(required=False, widget=forms.HiddenInput, max_length=20)
+
+    def __init__(self, *args, type_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type_or_category"] = forms.ChoiceField(
+            label=_("Service type or product category"),
+            required=False,
+            choices=[("", _("All types and categories")), *type_choices],
+        )
+
+    def clean_sort(self) -> str:
+        from .selectors import REVIEW_SORTS
+
+        value = (self.cleaned_data.get("sort") or "").strip()
+        return value if value.lstrip("-") in REVIEW_SORTS else ""
+
+
+class ReviewerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class AssignForm(forms.Form):
+    reviewer = ReviewerChoiceField(
+        label=_("Reviewer"), required=False, queryset=None, empty_label=_("Nobody (unassigned)")
+    )
+
+    def __init__(self, *args, reviewers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        field: forms.ModelChoiceField = self.fields["reviewer"]  # type: ignore[assignment]
+        field.queryset = reviewers
+
+
+class AxisCommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your message"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+    )

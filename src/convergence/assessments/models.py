@@ -9,7 +9,7 @@ from convergence.catalog.models import Subject
 from convergence.organisations.audit import AuditedHistory
 from convergence.referential.models import Axis, BlockerCategory, Referential
 
-from .enums import AssessmentStatus, CampaignScope, CampaignStatus
+from .enums import AssessmentStatus, CampaignScope, CampaignStatus, CommentSide
 
 
 class Campaign(models.Model):
@@ -236,3 +236,137 @@ class Evidence(OwnedThroughAnswer, models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# --- Review: reviewer assignment and per-axis comment threads (owned by the review) ----------------
+
+
+class ReviewAssignment(models.Model):
+    """The agency analyst who reviews an assessment (at most one). Written by
+    `services.review_assign`; the history keeps every (re)assignment."""
+
+    assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="review_assignment")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(auto_now=True)
+    history = AuditedHistory()
+
+    class Meta:
+        verbose_name = _("review assignment")
+        verbose_name_plural = _("review assignments")
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id} → {self.reviewer_id}"
+
+    @property
+    def owning_subject(self) -> Subject:
+        return self.assessment.subject
+
+    @property
+    def owning_organisation(self):
+        return self.assessment.subject.organisation
+
+    @property
+    def owning_organisation_id(self) -> int | None:
+        return (
+            Assessment.objects.filter(pk=self.assessment_id)
+            .values_list("subject__organisation_id", flat=True)
+            .first()
+        )
+
+    def audit_label(self) -> str:
+        return f"{self._meta.verbose_name} #{self.assessment_id}"
+
+
+class AxisComment(models.Model):
+    """One message of the thread of an axis between the agency's reviewer and the declarant.
+    Written by `services.axis_comment_add`."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="axis_comments")
+    axis = models.ForeignKey(Axis, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The organisation the author acted for (the agency, or the subject's organisation).
+    author_organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    side = models.CharField(_("side"), max_length=10, choices=CommentSide.choices)
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["assessment", "axis", "created_at", "pk"]
+        verbose_name = _("axis comment")
+        verbose_name_plural = _("axis comments")
+        indexes = [models.Index(fields=["assessment", "axis"])]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id} {self.axis_id} {self.side}"
+
+    @property
+    def owning_subject(self) -> Subject:
+        return self.assessment.subject
+
+    @property
+    def owning_organisation(self):
+        return self.assessment.subject.organisation
+
+    @property
+    def owning_organisation_id(self) -> int | None:
+        assessment = self._state.fields_cache.get("assessment")
+        if assessment is not None:
+            return assessment.owning_organisation_id
+        return (
+            Assessment.objects.filter(pk=self.assessment_id)
+            .values_list("subject__organisation_id", flat=True)
+            .first()
+        )
+
+    def audit_label(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"
+
+
+# --- Questionnaire drafts (autosave) --------------------------------------------------------------
+
+
+class AnswerDraft(models.Model):
+    """What one person typed in an axis of the questionnaire and has not saved yet (autosave).
+
+    Never an answer: reports, completion, submission and the API read `Answer` only. The explicit
+    "Save axis" validates it like any answer and removes the draft. Kept server-side (not in the
+    browser's localStorage) so that it survives a closed tab *and* a change of machine, and per
+    person so that two colleagues typing in the same axis do not overwrite each other's draft.
+    Not audited: it is scratch, written every few seconds while typing, and changes nothing.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answer_drafts")
+    axis = models.ForeignKey(Axis, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The fields as typed (see forms.draft_data): level, not_applicable, not_applicable_reason,
+    # comment, milestones [{level, due_on}], blockers [codes]; values unvalidated.
+    data = models.JSONField(default=dict)
+    saved_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("answer draft")
+        verbose_name_plural = _("answer drafts")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "axis", "user"], name="answer_draft_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assessment_id} {self.axis_id} {self.user_id} {self.saved_at}"
+
+    @property
+    def owning_subject(self) -> Subject:
+        return self.assessment.subject
+
+    @property
+    def owning_organisation(self):
+        return self.assessment.subject.organisation

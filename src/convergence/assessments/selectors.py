@@ -18,6 +18,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -262,6 +263,8 @@ class AxisItem:
     next_level: int | None = None  # the fiche's "next milestone" (first one not reached)
     # (value, scale label, this axis's descriptor of the level)
     choices: list[tuple[int, str, str]] = field(default_factory=list)
+    # The questionnaire's autosaved draft shown in the form instead of the answer (never counted).
+    draft_saved_at: datetime.datetime | None = None
 
     @property
     def code(self) -> str:
@@ -269,7 +272,10 @@ class AxisItem:
 
     @property
     def answered(self) -> bool:
-        return self.not_applicable or self.level is not None
+        """Whether the *stored* answer counts: what was just typed (an invalid save, a draft)
+        and shown in the form does not."""
+        answer = self.answer
+        return answer is not None and (answer.not_applicable or answer.level is not None)
 
     @property
     def next_milestone(self) -> MilestoneView | None:
@@ -401,3 +407,243 @@ def answers_by_axis_code(assessment: Assessment | None) -> dict[str, Answer]:
         )
     )
     return {answer.axis.code: answer for answer in answers}
+
+
+# --- Questionnaire: drafts and labels (helper "questionnaire") --------------------------------------
+
+
+def answer_drafts_of(assessment: Assessment, user: Any) -> dict[int, Any]:
+    """The person's autosaved drafts on this assessment, by axis id (one query). Drafts are
+    private to their author and never counted as answers."""
+    from .models import AnswerDraft
+
+    if user is None or not getattr(user, "pk", None):
+        return {}
+    return {
+        draft.axis_id: draft for draft in AnswerDraft.objects.filter(assessment=assessment, user_id=user.pk)
+    }
+
+
+def type_or_category_label(assessment: Assessment) -> str:
+    """The name of the subject's service type or product category in the campaign's referential
+    edition (one query), or its code when the edition does not know it."""
+    from convergence.referential.models import ProductCategory, ServiceType
+
+    subject = assessment.subject
+    model = ServiceType if subject.kind == SubjectKind.SERVICE else ProductCategory
+    found = model.objects.filter(
+        referential_id=assessment.campaign.referential_id, code=subject.type_or_category
+    ).first()
+    return found.display_name if found is not None else subject.type_or_category
+
+
+# --- Review (owned by the review): queue sorting, labels, changes, threads --------------------------
+
+# Sort keys of the review queue ("-key" reverses): what an analyst orders the queue by.
+REVIEW_SORTS = ("subject", "organisation", "submitted", "completion", "due")
+
+
+def _answered_subquery() -> Coalesce:
+    rows = (
+        Answer.objects.filter(assessment=OuterRef("pk"))
+        .filter(Q(level__isnull=False) | Q(not_applicable=True))
+        .order_by()
+        .values("assessment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def sort_review_queue(queryset: QuerySet[Assessment], sort: str) -> QuerySet[Assessment]:
+    """Order the queue by one of `REVIEW_SORTS` ("-" for descending); unknown keys keep the
+    default order (campaign, then submission date). Every order ends on `pk`, so "next in
+    queue" is well defined. Completion is a ratio of two correlated subqueries (no GROUP BY
+    over the whole queue); "due" puts late milestones first, then the campaign's closing date."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in REVIEW_SORTS:
+        return queryset
+
+    def direction(expression: Any, *, nulls_last: bool = True) -> Any:
+        expression = F(expression) if isinstance(expression, str) else expression
+        return expression.desc(nulls_last=nulls_last) if descending else expression.asc(nulls_last=nulls_last)
+
+    if key == "subject":
+        order = [direction("subject__name"), "pk"]
+    elif key == "organisation":
+        order = [direction("subject__organisation__name"), "subject__name", "pk"]
+    elif key == "submitted":
+        order = [direction("submitted_at"), "pk"]
+    elif key == "completion":
+        queryset = queryset.annotate(
+            sort_answered=_answered_subquery(), sort_applicable=_applicable_count()
+        ).annotate(
+            sort_completion=Case(
+                When(sort_applicable=0, then=Value(0.0)),
+                default=F("sort_answered") * 1.0 / F("sort_applicable"),
+                output_field=FloatField(),
+            )
+        )
+        order = [direction("sort_completion"), "subject__name", "pk"]
+    else:  # due
+        late_first = F("has_late").asc() if descending else F("has_late").desc()
+        order = [late_first, direction("campaign__closes_on"), "submitted_at", "pk"]
+    return queryset.order_by(*order)
+
+
+def filter_by_assignment(
+    queryset: QuerySet[Assessment], assignment: str, *, user: Any
+) -> QuerySet[Assessment]:
+    """Keep the assessments assigned to the user ("me"), to nobody ("unassigned") or to
+    someone else ("others")."""
+    if assignment == "me":
+        return queryset.filter(review_assignment__reviewer=user)
+    if assignment == "unassigned":
+        return queryset.filter(review_assignment__isnull=True)
+    if assignment == "others":
+        return queryset.exclude(review_assignment__isnull=True).exclude(review_assignment__reviewer=user)
+    return queryset
+
+
+def type_or_category_labels(assessments: list[Assessment]) -> None:
+    """Give each assessment a `type_label` (the name of its service type or product category in
+    its campaign's referential, or the raw code when there is none) and a `region_label`: two
+    queries for a page of rows, whatever its length."""
+    from convergence.lib.regions import region_name
+    from convergence.referential.models import ProductCategory, ServiceType
+
+    wanted: dict[str, set[tuple[int, str]]] = {SubjectKind.SERVICE: set(), SubjectKind.PRODUCT: set()}
+    for assessment in assessments:
+        kind = assessment.subject.kind
+        wanted.setdefault(kind, set()).add(
+            (assessment.campaign.referential_id, assessment.subject.type_or_category)
+        )
+    names: dict[tuple[str, int, str], str] = {}
+    for kind, model in ((SubjectKind.SERVICE, ServiceType), (SubjectKind.PRODUCT, ProductCategory)):
+        pairs = wanted.get(kind) or set()
+        if not pairs:
+            continue
+        condition = Q()
+        for referential_id, code in pairs:
+            condition |= Q(referential_id=referential_id, code=code)
+        for row in model.objects.filter(condition):  # type: ignore[attr-defined]
+            names[(kind, row.referential_id, row.code)] = row.display_name
+    for assessment in assessments:
+        subject = assessment.subject
+        key = (subject.kind, assessment.campaign.referential_id, subject.type_or_category)
+        assessment.type_label = names.get(key, subject.type_or_category)  # type: ignore[attr-defined]
+        if subject.kind == SubjectKind.SERVICE:
+            region = subject.region
+        else:
+            region = getattr(subject.organisation, "region", "")
+        assessment.region_label = region_name(region) if region else ""  # type: ignore[attr-defined]
+
+
+@dataclass
+class LevelChange:
+    """How an axis's answer moved since the previous campaign, in words (never colour alone).
+
+    `kind`: "down", "up", "same", "changed" (to or from not applicable), "new" (no previous
+    answer) or "" (nothing to compare)."""
+
+    kind: str
+    text: str
+
+
+def level_change(
+    *,
+    previous_level: int | None,
+    previous_not_applicable: bool,
+    level: int | None,
+    not_applicable: bool,
+    has_previous: bool,
+) -> LevelChange:
+    from django.utils.translation import gettext as _
+
+    if not has_previous:
+        return LevelChange("", "")
+    if level is None and not not_applicable:
+        return LevelChange("", "")
+    if previous_level is None and not previous_not_applicable:
+        return LevelChange("new", _("new answer"))
+    if not_applicable != previous_not_applicable:
+        if not_applicable:
+            return LevelChange(
+                "changed", _("now not applicable (was %(before)s)") % {"before": previous_level}
+            )
+        return LevelChange("changed", _("now %(now)s (was not applicable)") % {"now": level})
+    if not_applicable or level == previous_level:
+        return LevelChange("same", _("unchanged"))
+    assert level is not None and previous_level is not None
+    if level < previous_level:
+        return LevelChange(
+            "down", _("down from %(before)s to %(now)s") % {"before": previous_level, "now": level}
+        )
+    return LevelChange("up", _("up from %(before)s to %(now)s") % {"before": previous_level, "now": level})
+
+
+def axis_comments(assessment: Assessment) -> dict[str, list[Any]]:
+    """The messages of every axis's thread, by axis code, oldest first (one query)."""
+    from .models import AxisComment
+
+    threads: dict[str, list[Any]] = {}
+    for comment in (
+        AxisComment.objects.filter(assessment=assessment)
+        .select_related("axis", "author", "author_organisation")
+        .order_by("created_at", "pk")
+    ):
+        threads.setdefault(comment.axis.code, []).append(comment)
+    return threads
+
+
+def type_or_category_choices(campaigns: QuerySet[Campaign]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The service types and product categories of the campaigns' referentials, by label, for
+    the queue's filter (grouped; one code once, with the name of its newest edition)."""
+    from django.utils.translation import gettext as _
+
+    from convergence.referential.models import ProductCategory, ServiceType
+
+    referentials = campaigns.values("referential_id")
+    groups = []
+    for label, model in ((_("Service types"), ServiceType), (_("Product categories"), ProductCategory)):
+        names: dict[str, str] = {}
+        for row in model.objects.filter(referential_id__in=referentials).order_by("referential_id"):  # type: ignore[attr-defined]
+            names[row.code] = row.display_name
+        if names:
+            groups.append(
+                (str(label), sorted(((code, name) for code, name in names.items()), key=lambda c: c[1]))
+            )
+    return groups
+
+
+def axis_states(assessment: Assessment, user: Any) -> dict[str, tuple[bool, bool]]:
+    """Axis code → (answered, has the person's draft newer than the answer), in two queries: the
+    questionnaire's summary after saving one axis."""
+    from .models import AnswerDraft
+
+    answers = {
+        code: (level is not None or not_applicable, updated_at)
+        for code, level, not_applicable, updated_at in Answer.objects.filter(
+            assessment=assessment
+        ).values_list("axis__code", "level", "not_applicable", "updated_at")
+    }
+    drafts: dict[str, Any] = {}
+    if user is not None and getattr(user, "pk", None):
+        drafts = dict(
+            AnswerDraft.objects.filter(assessment=assessment, user_id=user.pk).values_list(
+                "axis__code", "saved_at"
+            )
+        )
+    states = {}
+    for code in set(answers) | set(drafts):
+        answered, updated_at = answers.get(code, (False, None))
+        saved_at = drafts.get(code)
+        states[code] = (answered, saved_at is not None and (updated_at is None or saved_at > updated_at))
+    return states
+
+
+def axis_names(referential: Any, codes: list[str]) -> dict[str, str]:
+    """Axis code → name in the reader's language (one query)."""
+    axes = Axis.objects.filter(referential=referential, code__in=codes)
+    return {axis.code: axis.display_name for axis in axes}

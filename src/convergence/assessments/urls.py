@@ -17,6 +17,10 @@ urlpatterns = [
     path("<int:pk>/revue/", review_views.review, name="review"),
     path("<int:pk>/valider/", review_views.validate, name="validate"),
     path("<int:pk>/renvoyer/", review_views.return_for_correction, name="return"),
+    # Review (assignment, bulk validation, threads per axis)
+    path("revue/valider/", review_views.review_bulk_validate, name="review_bulk_validate"),
+    path("<int:pk>/attribuer/", review_views.review_assign, name="review_assign"),
+    path("<int:pk>/axes/<str:code>/commentaires/", review_views.axis_comment_add, name="axis_comment_add"),
 ]
 
 # Who may reach each URL (docs/development.md): objects outside the acting organisation are 404.
@@ -34,4 +38,9 @@ ACCESS_POLICY = {
     "review": "agency",
     "validate": "agency",
     "return": "agency",
+    "review_bulk_validate": "agency",
+    "review_assign": "agency",
+    # The agency (acting for it) and the subject's own organisation; a region reading another
+    # body's service: 404.
+    "axis_comment_add": "member",
 }

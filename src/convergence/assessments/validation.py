@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from convergence.lib.dates import as_date
@@ -181,6 +182,11 @@ class ReferentialContext:
         return _is_int(value) and self.scale_min <= value <= self.scale_max
 
 
+def _shown_date(value: datetime.date) -> str:
+    """A date in a message, in the reader's language (31/12/2026 on French pages)."""
+    return date_format(value, "SHORT_DATE_FORMAT")
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -293,7 +299,7 @@ def answer_problems(
                     _('"%(value)s" is not a date (YYYY-MM-DD)') % {"value": milestone.due_on},
                 )
             elif m_date < today and not allow_past_milestones:
-                add(f"{where}.due_on", _("the date %(date)s is in the past") % {"date": m_date.isoformat()})
+                add(f"{where}.due_on", _("the date %(date)s is in the past") % {"date": _shown_date(m_date)})
             if m_level_ok and m_date is not None:
                 dated.append((m_date, m_level, index))
         # Order of entry does not matter: the trajectory is read in date order.
@@ -305,7 +311,7 @@ def answer_problems(
             if cur_date == prev_date:
                 add(
                     f"{where}.due_on",
-                    _("two milestones share the date %(date)s") % {"date": cur_date.isoformat()},
+                    _("two milestones share the date %(date)s") % {"date": _shown_date(cur_date)},
                 )
             elif cur_level <= prev_level:
                 add(
@@ -316,9 +322,9 @@ def answer_problems(
                     )
                     % {
                         "level": cur_level,
-                        "date": cur_date.isoformat(),
+                        "date": _shown_date(cur_date),
                         "previous": prev_level,
-                        "previous_date": prev_date.isoformat(),
+                        "previous_date": _shown_date(prev_date),
                     },
                 )
 

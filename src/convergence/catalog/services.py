@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from convergence.lib.checks import raise_if_any
 from convergence.organisations.models import Organisation, User
@@ -185,7 +186,7 @@ def subject_retire(*, actor: User, subject: Subject) -> Subject:
     """Retire a subject (`catalog.delete_subject`: its organisation's account managers): kept
     with its history and past assessments, no longer assessed."""
     require_perm(actor, "catalog.delete_subject", subject)
-    return _subject_set_status(subject, SubjectStatus.RETIRED)
+    return _subject_set_status(subject, SubjectStatus.RETIRED, reason=gettext_noop("Retired"))
 
 
 @transaction.atomic
@@ -195,13 +196,17 @@ def subject_reactivate(*, actor: User, subject: Subject) -> Subject:
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
     if subject.status != SubjectStatus.RETIRED:
         raise ValidationError({"status": _("Only a retired product or service can be reactivated.")})
-    return _subject_set_status(subject, SubjectStatus.ACTIVE)
+    return _subject_set_status(subject, SubjectStatus.ACTIVE, reason=gettext_noop("Reactivated"))
 
 
-def _subject_set_status(subject: Subject, status: str) -> Subject:
+def _subject_set_status(subject: Subject, status: str, *, reason: str) -> Subject:
+    """The history record and the audit entry say why (`reason`, stored in English and translated
+    where it is shown), so that the change reads as what it is even where there is no earlier
+    record to compare it with (a subject imported in bulk has none)."""
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
     if subject.status != status:
         subject.status = status
+        subject._change_reason = reason  # type: ignore[attr-defined]  # django-simple-history
         subject.save(update_fields=["status", "updated_at"])
     return subject
 

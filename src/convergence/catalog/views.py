@@ -54,10 +54,28 @@ def subject_list(request: HttpRequest) -> HttpResponse:
             "filter": subject_filter,
             "page_obj": page,
             "acting": acting,
+            "typology_labels": _typology_labels(),
             "can_declare": acting is not None and services.subject_kind_for(acting) is not None,
             "declared_kind": services.subject_kind_for(acting) if acting else None,
         },
     )
+
+
+HISTORY_SHOWN = 50
+
+
+def _typology_labels(kind: str | None = None) -> dict[str, str]:
+    """Code → name of the current referential's service types and product categories: pages show
+    "Dossier patient informatisé", not "dpi"."""
+    return dict(selectors.typology_choices(referential=selectors.current_referential(), kind=kind))
+
+
+def _shown(field: str, value: object) -> str:
+    """A recorded value as the reader reads it: a status's or a region's label, not its code."""
+    if value in (None, ""):
+        return ""
+    choices = dict(getattr(Subject._meta.get_field(field), "flatchoices", None) or ())
+    return str(choices.get(value, value))
 
 
 @login_required
@@ -66,30 +84,35 @@ def subject_detail(request: HttpRequest, pk: int) -> HttpResponse:
     subject = selectors.subject_get(organisation=acting, pk=pk)
     require_perm(request.user, "catalog.view_subject", subject)
     own = acting is not None and subject.organisation_id == acting.pk
+    # One more than shown, so that the last one shown is compared with the one before it too.
     records = list(
-        subject.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
+        subject.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : HISTORY_SHOWN + 1
+        ]
     )
     changes = []
-    # Each record is compared with the one before it; the oldest with nothing.
-    for newer, older in zip(records, [*records[1:], None][: len(records)], strict=True):
+    # Each record is compared with the one before it. The oldest has nothing to be compared with
+    # (a subject imported in bulk has no record of its declaration): it says what it recorded.
+    for newer, older in zip(records[:HISTORY_SHOWN], [*records[1:], None], strict=False):
         changed = []
         if older is not None:
             delta = newer.diff_against(older, excluded_fields=["updated_at", "created_at"])
             changed = [
                 {
                     "field": getattr(Subject._meta.get_field(c.field), "verbose_name", c.field),
-                    "old": c.old,
-                    "new": c.new,
+                    "old": _shown(c.field, c.old),
+                    "new": _shown(c.field, c.new),
                 }
                 for c in delta.changes
             ]
-        changes.append({"record": newer, "changed": changed})
+        changes.append({"record": newer, "changed": changed, "compared": older is not None})
     user = request.user
     return render(
         request,
         "catalog/subject_detail.html",
         {
             "subject": subject,
+            "type_or_category_label": _typology_labels(subject.kind).get(subject.type_or_category, ""),
             "changes": changes,
             # The buttons shown are the permissions the services check (on the acting
             # organisation's own subjects: another organisation's are read-only here).

@@ -278,6 +278,8 @@ class ImportOutcome:
     # What happens to each subject (code -> [name, action]), for the web preview. A subject
     # is "updated" when its own fields, its assessment or any of its answers change.
     subjects: dict[str, list[str]] = field(default_factory=dict)
+    # The type or category code of each subject of the file (code -> type/category), for the preview.
+    targets: dict[str, str] = field(default_factory=dict)
 
     def mark(self, code: str, name: str, action: str) -> None:
         current = self.subjects.get(code)
@@ -879,15 +881,19 @@ class DatasetChecks:
 
     def answer(self, entry: SubjectEntry, record: AnswerRecord | RowRecord) -> None:
         """Check one answer (once per distinct combination of a row's answer cells) and keep it."""
-        if record.cells is None:
+        cells = record.cells
+        if cells is not None and record.milestone_mode == "exact":
+            # JSON: the cells are the answer's own; its subject's kind and type come from the entry.
+            cells = (entry.kind, entry.type_or_category, cells)
+        if cells is None:
             problems, checked = self.check_answer(entry.kind, entry.type_or_category, record.value())
         else:
-            found = self.answer_checks.get(record.cells)
+            found = self.answer_checks.get(cells)
             if found is None:
                 found = self.check_answer(entry.kind, entry.type_or_category, record.value())
                 if len(self.answer_checks) >= 100_000:  # memory bound
                     self.answer_checks.clear()
-                self.answer_checks[record.cells] = found
+                self.answer_checks[cells] = found
             problems, checked = found
         for location, message in problems:
             self.report(record.where(location), message)

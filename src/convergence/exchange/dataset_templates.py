@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
 from convergence.assessments.enums import AssessmentStatus, CampaignScope
 from convergence.assessments.models import Campaign
@@ -44,7 +45,10 @@ COLUMN_HELP: dict[str, tuple[str, str]] = {
     ),
     "status": ("active, deploying, technical ou retired.", "active, deploying, technical or retired."),
     "assessment_status": ("draft (brouillon) ou submitted (soumise).", "draft or submitted."),
-    "axis": ("Code de l'axe de la doctrine.", "Doctrine axis code."),
+    "axis": (
+        "Code de l'axe de la doctrine ; les axes de chaque type : feuille « axes par type ».",
+        "Doctrine axis code; the axes of each type: sheet “axes by type”.",
+    ),
     "level": (
         "Niveau atteint (0 à 3) ; NA ou vide = non applicable (raison dans comment).",
         "Level reached (0 to 3); NA or empty = not applicable (reason in comment).",
@@ -78,6 +82,81 @@ def _kinds(campaign: Campaign) -> list[str]:
     if campaign.scope == CampaignScope.PRODUCTS:
         return [SubjectKind.PRODUCT]
     return [SubjectKind.SERVICE, SubjectKind.PRODUCT]
+
+
+def template_kinds(campaign: Campaign, organisation: Organisation | None) -> list[str]:
+    """What the organisation declares within the campaign's scope: a vendor products, an ARS or
+    a GRADeS services, the agency (None) both."""
+    kinds = _kinds(campaign)
+    if organisation is None or organisation.kind == OrganisationKind.AGENCY:
+        return kinds
+    own = SubjectKind.PRODUCT if organisation.kind == OrganisationKind.VENDOR else SubjectKind.SERVICE
+    return [own] if own in kinds else kinds
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """One service type or product category and the axes that apply to it (axis code ->
+    expected level, None: applies with no expected level), in the referential's axis order."""
+
+    kind: str
+    code: str
+    name: str
+    family: str
+    axes: dict[str, int | None]
+
+    def axes_text(self) -> str:
+        """`INS (2), DMP (2), MSS`: the applicable axes and their expected levels."""
+        return ", ".join(
+            axis if expected is None else f"{axis} ({expected})" for axis, expected in self.axes.items()
+        )
+
+
+def applicability(campaign: Campaign, kinds: list[str], context: ReferentialContext) -> list[Applicability]:
+    """The referential's service types (by family) then product categories, with their
+    applicable axes (the referential's expectations): what each type of subject answers."""
+    from convergence.referential.models import ProductCategory, ServiceType
+
+    found: list[Applicability] = []
+    if SubjectKind.SERVICE in kinds:
+        for item in ServiceType.objects.filter(referential=campaign.referential_id).select_related("family"):
+            found.append(
+                Applicability(
+                    SubjectKind.SERVICE,
+                    item.code,
+                    item.display_name,
+                    item.family.display_name,
+                    dict(context.applicable_axes(SubjectKind.SERVICE, item.code)),
+                )
+            )
+    if SubjectKind.PRODUCT in kinds:
+        for category in ProductCategory.objects.filter(referential=campaign.referential_id):
+            found.append(
+                Applicability(
+                    SubjectKind.PRODUCT,
+                    category.code,
+                    category.display_name,
+                    "",
+                    dict(context.applicable_axes(SubjectKind.PRODUCT, category.code)),
+                )
+            )
+    return found
+
+
+def example_rows(
+    campaign: Campaign, context: ReferentialContext, organisation: Organisation | None
+) -> list[list[str]]:
+    """The example subject's rows, one per axis that applies to its type or category (at the
+    expected level): they import as is for `organisation` (a made-up vendor for the agency)."""
+    first = example_row(campaign, context, organisation)
+    values = dict(zip(COLUMNS, first, strict=True))
+    kind, target = values["subject_kind"], values["type_or_category"]
+    applicable = context.applicable_axes(kind, target) if target else {}
+    rows = []
+    for axis, expected in applicable.items():
+        row = dict(values, axis=axis, level=str(expected if expected is not None else context.scale_min))
+        rows.append([row[column] for column in COLUMNS])
+    return rows or [first]
 
 
 def example_row(
@@ -133,7 +212,7 @@ def template_csv(campaign: Campaign, organisation: Organisation | None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerow(example_row(campaign, context, organisation))
+    writer.writerows(example_rows(campaign, context, organisation))
     return "\ufeff" + buffer.getvalue()  # the BOM makes spreadsheet programs read UTF-8
 
 
@@ -183,6 +262,7 @@ def template_xlsx(campaign: Campaign, organisation: Organisation | None) -> byte
     text = workbook.add_format({"num_format": "@"})
     data = workbook.add_worksheet("dataset")
     help_sheet = workbook.add_worksheet("colonnes - columns")
+    axes_sheet = workbook.add_worksheet(AXES_SHEET)
     codes = workbook.add_worksheet("codes")
 
     lists = _code_lists(campaign, context)
@@ -200,12 +280,13 @@ def template_xlsx(campaign: Campaign, organisation: Organisation | None) -> byte
         data.write_string(0, column, name, bold)
         # Text format: "01" stays a region code, "2027-12-31" a date string, not a number.
         data.set_column(column, column, 18, None if name in ("level", "target_level") else text)
-    for column, value in enumerate(example_row(campaign, context, organisation)):
-        if value:
-            if COLUMNS[column] == "level" and value.isdigit():
-                data.write_number(1, column, int(value))
-            else:
-                data.write_string(1, column, value)
+    for row_index, example in enumerate(example_rows(campaign, context, organisation), start=1):
+        for column, value in enumerate(example):
+            if value:
+                if COLUMNS[column] == "level" and value.isdigit():
+                    data.write_number(row_index, column, int(value))
+                else:
+                    data.write_string(row_index, column, value)
     data.freeze_panes(1, 0)
     for name, values in lists.items():
         if name == "blockers" or not values:
@@ -240,7 +321,57 @@ def template_xlsx(campaign: Campaign, organisation: Organisation | None) -> byte
     help_sheet.write_string(
         note + 1, 0, "The first sheet is imported; one row per answer (one axis of a product or service)."
     )
+    help_sheet.write_string(
+        note + 2,
+        0,
+        "La feuille « axes par type » liste les axes à renseigner pour chaque type de service ou "
+        "catégorie de produit, avec le niveau attendu.",
+    )
+    help_sheet.write_string(
+        note + 3,
+        0,
+        "The “axes by type” sheet lists the axes to answer for each service type or product "
+        "category, with the expected level.",
+    )
     help_sheet.set_column(0, 0, 20)
     help_sheet.set_column(1, 2, 70)
+    _write_axes_sheet(axes_sheet, campaign, context, template_kinds(campaign, organisation), bold)
     workbook.close()
     return buffer.getvalue()
+
+
+AXES_SHEET = "axes par type - axes by type"
+KIND_NAMES: dict[str, str] = {SubjectKind.SERVICE: "service", SubjectKind.PRODUCT: "produit / product"}
+
+
+def _write_axes_sheet(sheet, campaign: Campaign, context: ReferentialContext, kinds: list[str], bold) -> None:
+    """Which axes each service type or product category answers (the referential's
+    applicability): one row per type, one column per axis holding its expected level ("oui /
+    yes": applies with no expected level; empty: does not apply, no row for that axis)."""
+    axes = list(context.axes)
+    header = [
+        "type_or_category",
+        "libellé / label",
+        "nature / kind",
+        "famille / family",
+        "axes applicables (niveau attendu) / applicable axes (expected level)",
+        *axes,
+    ]
+    sheet.write_row(0, 0, header, bold)
+    for row_index, item in enumerate(applicability(campaign, kinds, context), start=1):
+        sheet.write_row(
+            row_index, 0, [item.code, item.name, KIND_NAMES[item.kind], item.family, item.axes_text()]
+        )
+        for offset, axis in enumerate(axes):
+            if axis not in item.axes:
+                continue
+            expected = item.axes[axis]
+            if expected is None:
+                sheet.write_string(row_index, 5 + offset, "oui / yes")
+            else:
+                sheet.write_number(row_index, 5 + offset, expected)
+    sheet.freeze_panes(1, 1)
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, 1, 36)
+    sheet.set_column(2, 3, 20)
+    sheet.set_column(4, 4, 50)

@@ -19,8 +19,10 @@ import csv
 import datetime
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
+from itertools import accumulate
 from pathlib import Path
 from typing import IO, Any
 
@@ -118,9 +120,26 @@ def check_size(path: Path) -> int:
 # --- JSON ---------------------------------------------------------------------------------
 
 
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
 def _json_depth_check(text: str) -> None:
     """Refuse nesting deeper than MAX_JSON_DEPTH before parsing. Only brackets outside strings
-    count; the scan jumps from bracket to bracket with str.find, so it stays fast on big files."""
+    count. The strings are removed, then everything but brackets, by regular expressions (in C),
+    and the depth is the running sum of the brackets left; only a file found too deep (or with an
+    unterminated string) is scanned again character by character, for the line to report."""
+    outside = _JSON_STRING.sub("", text)
+    if '"' not in outside:  # else an unterminated string: the scan below stops there
+        steps = accumulate(map(_BRACKET_STEP.__getitem__, _NOT_BRACKET.sub("", outside)))
+        if max(steps, default=0) <= MAX_JSON_DEPTH:
+            return
+    _json_depth_scan(text)
+
+
+def _json_depth_scan(text: str) -> None:
+    """The character scan: jumps from bracket to bracket with str.find, reports the line."""
     depth = 0
     index = 0
     length = len(text)

@@ -24,6 +24,12 @@ class ImportRun(models.Model):
         REJECTED = "rejected", _("Rejected (errors)")
         APPLIED = "applied", _("Applied")
         CANCELLED = "cancelled", _("Cancelled")
+        # Its process stopped (killed, machine restarted) before it finished: nothing written.
+        INTERRUPTED = "interrupted", _("Interrupted")
+
+    class Step(models.TextChoices):
+        CHECK = "check", _("Check")
+        APPLY = "apply", _("Import")
 
     class Source(models.TextChoices):
         COMMAND = "command", _("Command line")
@@ -55,6 +61,11 @@ class ImportRun(models.Model):
     problems_truncated = models.BooleanField(default=False)
     # The web preview's list of subjects: [code, name, action] (at most MAX_LISTED_SUBJECTS).
     subjects = models.JSONField(default=list, blank=True)
+    # The step a process is running (or was running when it stopped) and when it took the run
+    # (its lease, `lease.py`, is held meanwhile): a claimed run whose lease is free has no live
+    # process any more (`services.import_runs_reap`).
+    step = models.CharField(max_length=10, choices=Step.choices, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -68,4 +79,11 @@ class ImportRun(models.Model):
 
     @property
     def summary(self) -> str:
+        """The command line's one-line summary (English, for scripts: contract section 1)."""
         return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}"
+
+    @property
+    def wrote(self) -> bool:
+        """Whether the import wrote anything: only an applied one did (a rejected, cancelled,
+        interrupted import or a preview wrote nothing, whatever its file would have done)."""
+        return self.status == self.Status.APPLIED

@@ -14,12 +14,12 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from convergence.assessments.validation import AnswerInput, MilestoneInput
 from convergence.catalog.enums import SubjectKind
 
 from .formats import JSON_FORMAT, MAX_CELL_CHARS, Row
 from .records import (
     AnswerRecord,
+    AnswerWhere,
     AssessmentRecord,
     CampaignRecord,
     JsonWhere,
@@ -146,8 +146,13 @@ def read_document(data: Any) -> Iterator[Record]:
             )
             continue
         records: list[AnswerRecord | ReadProblem] = []
+        append = records.append
         for answer_index, raw in enumerate(answers):
-            records.extend(_json_answer(raw, f"{where}.answers[{answer_index}]"))
+            record = _json_answer_fast(raw, where, answer_index)
+            if record is None:  # something to report: the full reading, problem by problem
+                records.extend(_json_answer(raw, f"{where}.answers[{answer_index}]"))
+            else:
+                append(record)
         yield AssessmentRecord(
             subject=item.get("subject"),
             status=item.get("status", "draft"),
@@ -155,6 +160,59 @@ def read_document(data: Any) -> Iterator[Record]:
             where=JsonWhere(where),
             listed_answers=len(answers),
         )
+
+
+_KEY_TYPES = (int, str, float, bool, type(None))
+MILESTONE_KEYS = frozenset({"level", "due_on"})
+_ANSWER_KEYS = frozenset(ANSWER_KEYS)
+
+
+def _json_answer_fast(raw: Any, prefix: str, index: int) -> AnswerRecord | None:
+    """A well-formed answer object (the usual case) read in one pass, or None when it has
+    anything `_json_answer` would report. Its `cells` key the checks' cache: the values that
+    decide its validity, each with its type (1, 1.0, True and "1" are checked differently)."""
+    if type(raw) is not dict or not raw.keys() <= _ANSWER_KEYS:
+        return None
+    axis = raw.get("axis")
+    reason = raw.get("not_applicable_reason", "")
+    comment = raw.get("comment", "")
+    if type(axis) is not str or type(reason) is not str or type(comment) is not str:
+        return None
+    if len(reason) > MAX_CELL_CHARS or len(comment) > MAX_CELL_CHARS:
+        return None
+    milestones = raw.get("milestones", [])
+    blockers = raw.get("blockers", [])
+    if type(milestones) is not list or type(blockers) is not list:
+        return None
+    keyable = True
+    steps = []
+    for milestone in milestones:
+        if type(milestone) is not dict or not milestone.keys() <= MILESTONE_KEYS:
+            return None
+        level, due_on = milestone.get("level"), milestone.get("due_on")
+        if not isinstance(level, _KEY_TYPES) or not isinstance(due_on, _KEY_TYPES):
+            keyable = False
+        steps.append((type(level), level, type(due_on), due_on))
+    for blocker in blockers:
+        if type(blocker) is not str:
+            return None
+    in_progress = "level" not in raw
+    level = raw.get("level")
+    not_applicable = not in_progress and level is None
+    if not isinstance(level, _KEY_TYPES):
+        keyable = False
+    cells = (
+        (axis, in_progress, type(level), level, bool(reason.strip()), tuple(steps), tuple(blockers))
+        if keyable
+        else None
+    )
+    return AnswerRecord(
+        raw,
+        reason.strip() if not_applicable else "",
+        comment or "",
+        AnswerWhere(prefix, index),
+        cells,
+    )
 
 
 def _json_answer(raw: Any, where: str) -> Iterator[AnswerRecord | ReadProblem]:
@@ -184,31 +242,10 @@ def _json_answer(raw: Any, where: str) -> Iterator[AnswerRecord | ReadProblem]:
         ok = False
     if not ok:
         return
-    if "level" not in raw:
-        # Our addition: an answer in progress (a comment, no level yet) leaves `level` out.
-        answer = AnswerInput(
-            axis=axis,  # type: ignore[arg-type]
-            milestones=tuple(
-                MilestoneInput(level=m.get("level"), due_on=m.get("due_on")) for m in milestones
-            ),
-            blockers=tuple(blockers),
-            comment=raw.get("comment", ""),
-        )
-    else:
-        answer = AnswerInput.from_import(
-            axis=axis,  # type: ignore[arg-type]
-            level=raw["level"],
-            not_applicable_reason=raw.get("not_applicable_reason", ""),
-            milestones=milestones,
-            blockers=blockers,
-            comment=raw.get("comment", ""),
-        )
-    yield AnswerRecord(
-        answer=answer,
-        reason=answer.not_applicable_reason.strip() if answer.not_applicable else "",
-        comment=answer.comment,
-        where=JsonWhere(where),
-    )
+    record = AnswerRecord(raw, "", raw.get("comment", "") or "", JsonWhere(where))
+    answer = record.value()
+    record.reason = answer.not_applicable_reason.strip() if answer.not_applicable else ""
+    yield record
 
 
 # --- Flat rows (contract, section 4) ---------------------------------------------------------

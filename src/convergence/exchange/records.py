@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from convergence.assessments.validation import AnswerInput
+from convergence.assessments.validation import AnswerInput, MilestoneInput
 
 from .problems import Text
 
@@ -115,20 +115,56 @@ class SubjectRecord:
 
 @dataclass(slots=True)
 class AnswerRecord:
-    """JSON: one answer (`milestone_mode` "exact": the file gives every milestone)."""
+    """JSON: one answer (`milestone_mode` "exact": the file gives every milestone).
 
-    answer: AnswerInput
+    Kept as the file's object (`raw`), typed as an `AnswerInput` only when its `cells` (what
+    decides its validity: axis, level, whether a reason is given, milestones, blockers) were not
+    checked yet: a national file repeats the same combinations, checked once each (the flat
+    rows do the same). `cells` is None when a value cannot be a key (then it is always checked)."""
+
+    raw: dict
     reason: str
     comment: str
     where: Where
+    cells: tuple | None = None
     milestone_mode: ClassVar[str] = "exact"
-    cells: ClassVar[tuple | None] = None
 
     def value(self) -> AnswerInput:
-        return self.answer
+        raw = self.raw
+        if "level" not in raw:
+            # Our addition: an answer in progress (a comment, no level yet) leaves `level` out.
+            return AnswerInput(
+                axis=raw["axis"],
+                milestones=tuple(
+                    MilestoneInput(level=m.get("level"), due_on=m.get("due_on"))
+                    for m in raw.get("milestones", [])
+                ),
+                blockers=tuple(raw.get("blockers", [])),
+                comment=raw.get("comment", ""),
+            )
+        return AnswerInput.from_import(
+            axis=raw["axis"],
+            level=raw["level"],
+            not_applicable_reason=raw.get("not_applicable_reason", ""),
+            milestones=raw.get("milestones", []),
+            blockers=raw.get("blockers", []),
+            comment=raw.get("comment", ""),
+        )
 
     def location(self) -> Where:
         return self.where
+
+
+@dataclass(slots=True)
+class AnswerWhere:
+    """`assessments[3].answers[1].level`, built only when a problem is reported."""
+
+    prefix: str
+    index: int
+
+    def __call__(self, name: str) -> str:
+        base = f"{self.prefix}.answers[{self.index}]"
+        return f"{base}.{name}" if name else base
 
 
 @dataclass(slots=True)

@@ -6,6 +6,6 @@ from __future__ import annotations
 
 import rules
 
-from convergence.organisations.rules import acts_for_agency, is_agency_analyst
+from convergence.organisations.rules import acts_as_agency_analyst
 
-rules.add_perm("exchange.import_dataset", acts_for_agency & is_agency_analyst)
+rules.add_perm("exchange.import_dataset", acts_as_agency_analyst)

@@ -22,11 +22,12 @@ from django_htmx.http import HttpResponseClientRefresh
 from convergence.assessments.enums import CampaignStatus
 from convergence.assessments.models import Campaign
 from convergence.assessments.selectors import campaigns_visible_to
+from convergence.assessments.validation import ReferentialContext
 from convergence.organisations.models import Organisation
 from convergence.organisations.tenancy import acting_organisation, is_agency
 
 from . import exporter, selectors, services, tasks
-from .dataset_templates import template_csv, template_xlsx
+from .dataset_templates import applicability, template_csv, template_kinds, template_xlsx
 from .formats import DatasetFileError
 from .forms import CampaignFileForm, ImportUploadForm
 from .models import ImportRun
@@ -62,6 +63,17 @@ def _run_or_404(request: HttpRequest, token: str) -> ImportRun:
     return selectors.get_import_run_or_404(_organisation(request), token)
 
 
+def _reaped(run: ImportRun) -> ImportRun:
+    """The run, marked interrupted first if the process running it died."""
+    if (
+        run.status in WAITING
+        and run.claimed_at is not None
+        and services.import_runs_reap(runs=ImportRun.objects.filter(pk=run.pk))
+    ):
+        run.refresh_from_db()
+    return run
+
+
 def _template_campaigns(organisation: Organisation) -> QuerySet[Campaign]:
     campaigns = campaigns_visible_to(organisation).select_related("referential").order_by("-opens_on", "code")
     return campaigns if is_agency(organisation) else campaigns.filter(status=CampaignStatus.OPEN)
@@ -91,10 +103,26 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             tasks.import_check.enqueue(run.pk)
             return redirect("exchange:import_detail", token=run.token)
     runs = selectors.import_runs_visible_to(organisation)
+    services.import_runs_reap(runs=runs)  # a run whose process died reads "interrupted"
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
-    template_form = CampaignFileForm(
-        campaigns=_template_campaigns(organisation), formats=[("xlsx", "XLSX"), ("csv", "CSV")]
-    )
+    template_campaigns = _template_campaigns(organisation)
+    template_form = CampaignFileForm(campaigns=template_campaigns, formats=[("xlsx", "XLSX"), ("csv", "CSV")])
+    # What each type of subject answers, for the newest campaign the templates offer.
+    newest = template_campaigns.first()
+    axes_campaign, axes_rows = None, []
+    if newest is not None:
+        from convergence.referential.models import Axis
+
+        context = ReferentialContext.from_referential(newest.referential)
+        target = None if is_agency(organisation) else organisation
+        axes_campaign = newest
+        names = {
+            axis.code: axis.display_name for axis in Axis.objects.filter(referential=newest.referential_id)
+        }
+        axes_rows = [
+            (item, [(code, names.get(code, code), expected) for code, expected in item.axes.items()])
+            for item in applicability(newest, template_kinds(newest, target), context)
+        ]
     return render(
         request,
         "exchange/import.html",
@@ -104,13 +132,15 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             "organisation": organisation,
             "unrestricted": unrestricted,
             "template_form": template_form,
+            "axes_campaign": axes_campaign,
+            "axes_rows": axes_rows,
         },
     )
 
 
 @login_required
 def import_detail(request: HttpRequest, token: str) -> HttpResponse:
-    run = _run_or_404(request, token)
+    run = _reaped(_run_or_404(request, token))
     context: dict = {"run": run, "waiting": run.status in WAITING}
     if run.status in WAITING:
         context["progress"] = services.import_run_progress(run)
@@ -120,14 +150,42 @@ def import_detail(request: HttpRequest, token: str) -> HttpResponse:
     context["counts"] = [
         (label, counts.get(kind, {})) for kind, label in COUNT_LABELS.items() if kind in counts
     ]
-    context["subjects_page"] = Paginator(run.subjects, SUBJECTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    campaign = (
+        campaigns_visible_to(_organisation(request))
+        .select_related("referential")
+        .filter(code=run.campaign_code)
+        .first()
+        if run.campaign_code
+        else None
+    )
+    context["campaign"] = campaign
+    page = Paginator(run.subjects, SUBJECTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The type or category's label beside each subject (its code, a raw code, is not shown alone).
+    labels = _target_labels(campaign) if campaign is not None else {}
+    page.object_list = [
+        (item[0], item[1], item[2], labels.get(item[3], item[3]) if len(item) > 3 else "")
+        for item in page.object_list
+    ]
+    context["subjects_page"] = page
     return render(request, "exchange/import_detail.html", context)
+
+
+def _target_labels(campaign: Campaign) -> dict[str, str]:
+    """Service type and product category codes of the campaign's referential -> their labels."""
+    from convergence.referential.models import ProductCategory, ServiceType
+
+    labels: dict[str, str] = {}
+    for model in (ServiceType, ProductCategory):
+        for item in model.objects.filter(referential=campaign.referential_id).only("code", "name", "name_en"):
+            labels[item.code] = item.display_name
+    return labels
 
 
 @login_required
 def import_status(request: HttpRequest, token: str) -> HttpResponse:
-    """The progress fragment that htmx polls; the page reloads when the step is over."""
-    run = _run_or_404(request, token)
+    """The progress fragment that htmx polls; the page reloads when the step is over (or its
+    process died: the run is then marked interrupted)."""
+    run = _reaped(_run_or_404(request, token))
     if run.status not in WAITING and request.htmx:  # type: ignore[attr-defined]
         return HttpResponseClientRefresh()
     return render(
@@ -150,8 +208,23 @@ def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
+def import_retry(request: HttpRequest, token: str) -> HttpResponse:
+    """Run an interrupted import's step again (its file is still kept)."""
+    run = _reaped(_run_or_404(request, token))
+    step = services.import_run_retry(run=run)
+    if step == ImportRun.Step.CHECK:
+        tasks.import_check.enqueue(run.pk)
+    elif step == ImportRun.Step.APPLY:
+        tasks.import_apply.enqueue(run.pk)
+    else:
+        messages.info(request, _("This import is not interrupted; it was not run again."))
+    return redirect("exchange:import_detail", token=run.token)
+
+
+@login_required
+@require_POST
 def import_cancel(request: HttpRequest, token: str) -> HttpResponse:
-    run = _run_or_404(request, token)
+    run = _reaped(_run_or_404(request, token))
     if services.import_run_cancel(run=run):
         messages.success(request, _("The import was cancelled; nothing was written."))
     else:

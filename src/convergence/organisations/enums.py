@@ -30,3 +30,19 @@ ROLES_BY_KIND: dict[str, list[str]] = {
 
 # Roles that manage an organisation's accounts (and must use two-factor authentication).
 ACCOUNT_MANAGER_ROLES = {Role.MANDATAIRE, Role.REPRESENTANT, Role.ADMINISTRATEUR}
+
+# How much a role may do, least first: what a form proposes by default is the least powerful role
+# (an invitation sent without a second look grants the least).
+ROLE_POWER: dict[str, int] = {
+    Role.SALARIE: 0,
+    Role.CONTRIBUTEUR: 0,
+    Role.ANALYSTE: 0,
+    Role.REPRESENTANT: 1,
+    Role.ADMINISTRATEUR: 2,
+    Role.MANDATAIRE: 3,
+}
+
+
+def least_powerful(roles: list[str]) -> str | None:
+    """The least powerful of `roles` (None when there is none)."""
+    return min(roles, key=lambda role: ROLE_POWER.get(role, 0)) if roles else None

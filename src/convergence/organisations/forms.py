@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from convergence.lib.checks import max_length
 from convergence.lib.regions import REGION_CHOICES
 
-from .enums import OrganisationKind, Role
+from .enums import OrganisationKind, Role, least_powerful
 from .models import AuditAction, Organisation
 
 AUDITED_TYPES = [
@@ -49,6 +49,7 @@ class InvitationForm(forms.Form):
     def __init__(self, *args, roles: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, Role(r).label) for r in roles]  # type: ignore[attr-defined]
+        self.fields["role"].initial = least_powerful(roles)
 
 
 class RoleForm(forms.Form):

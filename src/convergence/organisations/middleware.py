@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from .enums import ACCOUNT_MANAGER_ROLES, OrganisationKind
 from .models import SecurityEventKind
 from .rules import memberships_by_organisation
-from .security import record_security_event
+from .security import record_security_event, two_factor_setup_required
 
 # Paths a user who must set up two-factor authentication can still reach: the account pages
 # (to set it up, or to log out), static files, the language switch.
@@ -39,16 +38,16 @@ def has_totp(user) -> bool:
 def mfa_required_middleware(get_response: Callable[[HttpRequest], HttpResponse]):
     def middleware(request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if (
-            getattr(settings, "MFA_REQUIRED_FOR_SENSITIVE_ROLES", True)
-            and user is not None
-            and user.is_authenticated
-            and not request.path.startswith(MFA_EXEMPT_PREFIXES)
-            and requires_mfa(user)
-            and not has_totp(user)
-        ):
-            if request.path.startswith("/api/"):
-                return HttpResponse(_("Two-factor authentication must be set up first."), status=403)
+        if not request.path.startswith(MFA_EXEMPT_PREFIXES) and two_factor_setup_required(user):
+            if request.path.startswith("/api/"):  # the API's one error shape (docs/api.md)
+                return JsonResponse(
+                    {
+                        "errors": [
+                            {"field": None, "message": _("Two-factor authentication must be set up first.")}
+                        ]
+                    },
+                    status=403,
+                )
             messages.warning(
                 request,
                 _("Your role requires two-factor authentication: set it up to continue."),

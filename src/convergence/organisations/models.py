@@ -95,12 +95,16 @@ class Membership(models.Model):
         return self.organisation_id
 
     def audit_label(self) -> str:
-        """The member's address when the user is loaded (no query otherwise) and the role."""
+        """Who and with which role: "ana@acme.example (mandataire)". The address costs one query
+        when the user is not loaded (a membership is written rarely; a label of "#10" told the
+        reader nothing). The role is its code: the label is stored, and read in any language."""
         member = self._state.fields_cache.get("user")
-        return _("membership %(who)s (%(role)s)") % {
-            "who": member.email if member is not None else f"#{self.pk}",
-            "role": self.role,
-        }
+        email = (
+            member.email
+            if member is not None
+            else User.objects.filter(pk=self.user_id).values_list("email", flat=True).first()
+        )
+        return f"{email or self.user_id} ({self.role})"
 
 
 class Invitation(models.Model):

@@ -54,7 +54,11 @@ catalog.delete_subject                 Subject          account managers of its 
 assessments.view_assessment            Assessment       like catalog.view_subject on its subject
 assessments.change_assessment          Assessment       members of the subject's organisation
 assessments.submit_assessment          Assessment       members of the subject's organisation
-assessments.review_assessment          Assessment/None  agency analysts and administrators
+assessments.review_assessment          Organisation     agency analysts and administrators, acting for
+                                       (acting)         the agency
+assessments.assign_reviewer            Organisation     same as review_assessment
+assessments.comment_axis               ActingOn         agency reviewers acting for it; members of the
+                                                        assessment's organisation acting for it
 assessments.view_evidence              Evidence/Answer  like assessments.view_assessment
 assessments.add_evidence               Answer           like assessments.change_assessment
 assessments.delete_evidence            Evidence         like assessments.change_assessment
@@ -66,11 +70,29 @@ analytics.view_regional_dashboard      Organisation     members of an ARS or GRA
 analytics.view_benchmark               Organisation     members of a vendor, acting for it
 analytics.publish_report               Organisation     agency analysts and administrators, acting for
                                                         the agency
-referential.view_referential           Referential      anyone if published; agency members otherwise
+referential.view_referential           Referential      anyone if published; agency members otherwise;
+                                                        members of vendors and regions once its
+                                                        consultation has opened
 referential.change_referential         Referential/None agency analysts and administrators (the admin's
                                                         change permission, through the rules backend)
 exchange.import_dataset                Organisation     agency analysts and administrators, acting for
                                                         the agency (any organisation's data)
+referential.comment_consultation       Organisation     members of a vendor, ARS or GRADeS, acting for
+                                       (acting)         it (comments on a draft in consultation)
+referential.change_consultation_comment Comment         its author, while a member of its organisation
+                                                        (until it is answered)
+referencing.view_programme             Programme        anyone logged in when published; agency
+                                                        members otherwise
+referencing.manage_programme           Organisation     agency analysts and administrators, acting for
+                                                        the agency
+referencing.apply                      Subject          account managers of the subject's organisation
+referencing.view_dossier               Dossier          members of its organisation; agency members
+referencing.change_dossier             Dossier          account managers of its organisation
+referencing.instruct_dossier           Organisation     agency analysts and administrators, acting for
+                                                        the agency (référent, findings, complements,
+                                                        commission meetings, awards, audits)
+referencing.record_opinion             ActingOn         the meeting's members, acting for the agency
+referencing.report_nonconformity       Award            anyone logged in
 =====================================  ===============  =============================================
 
 Role lookups are cached on the user instance and invalidated whenever any membership is saved or
@@ -81,6 +103,7 @@ one query per user, not one per row.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 import rules
@@ -245,6 +268,25 @@ def is_agency_organisation(user, obj) -> bool:
 
 
 acts_for_agency = is_agency_organisation & is_member
+
+# An analyst or administrator of the agency, acting for it: who reviews, publishes, imports for
+# other organisations and instructs referencing dossiers.
+acts_as_agency_analyst = acts_for_agency & is_agency_analyst
+
+
+@dataclass(frozen=True)
+class ActingOn:
+    """An object as seen by the organisation a request acts for: the object of permissions that
+    depend on both (who writes in an axis's thread, who records a commission's opinion). For the
+    predicates above, the organisation that decides is the acting one."""
+
+    organisation: Any
+    target: Any
+
+    @property
+    def owning_organisation(self) -> Any:
+        return self.organisation
+
 
 # Organisations
 rules.add_perm("organisations.view_organisation", is_member | is_agency_member)

@@ -34,6 +34,24 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return (forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR")) or None
 
 
+def two_factor_setup_required(user) -> bool:
+    """The one rule for "this account must set up two-factor authentication before going on":
+    its role requires it (an agency member or an account manager, `middleware.requires_mfa`) and it
+    has no TOTP authenticator yet. The web's middleware and the API's token authentication both
+    ask it, so a token created before a promotion stops working until the second factor is set."""
+    from django.conf import settings
+
+    from .middleware import has_totp, requires_mfa
+
+    return (
+        getattr(settings, "MFA_REQUIRED_FOR_SENSITIVE_ROLES", True)
+        and user is not None
+        and user.is_authenticated
+        and requires_mfa(user)
+        and not has_totp(user)
+    )
+
+
 def record_security_event(
     kind: str, *, request: HttpRequest | None = None, user: Any = None, identifier: str = ""
 ) -> SecurityEvent:

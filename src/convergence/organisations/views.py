@@ -355,12 +355,20 @@ def _audit_entries(request: HttpRequest):
 def audit_log(request: HttpRequest) -> HttpResponse:
     organisation, form, entries = _audit_entries(request)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    changes = selectors.audit_entry_changes(list(page.object_list))
+    rows = [{"entry": entry, "changes": changes.get(entry.pk, [])} for entry in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "organisations/audit_log.html",
-        {"organisation": organisation, "form": form, "page": page, "query": query.urlencode()},
+        {
+            "organisation": organisation,
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+        },
     )
 
 

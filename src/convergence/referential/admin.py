@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from .enums import ReferentialStatus
 from .models import (
     Axis,
+    AxisAction,
     AxisLevel,
     BlockerCategory,
     Expectation,
@@ -216,12 +217,16 @@ class AxisLevelInline(DraftOnlyInline, admin.TabularInline):
     model = AxisLevel
 
 
+class AxisActionInline(DraftOnlyInline, admin.TabularInline):
+    model = AxisAction
+
+
 @admin.register(Axis)
 class AxisAdmin(RefreshHashMixin, DraftOnlyMixin, admin.ModelAdmin):
     list_display = ["code", "name", "group", "referential", "position"]
     list_filter = ["referential"]
     search_fields = ["code", "name", "name_en"]
-    inlines = [AxisLevelInline]
+    inlines = [AxisLevelInline, AxisActionInline]
 
     def get_readonly_fields(self, request, obj=None):  # noqa: ANN001, ANN201
         return ["referential"] if obj is not None else []

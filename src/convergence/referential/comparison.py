@@ -2,7 +2,9 @@
 
 Both editions are compared through their canonical documents (the export format), so the
 comparison sees exactly what a file would show: codes are the identity of axes, types and
-categories; names, descriptors and expected levels are their content.
+categories; names, descriptors and expected levels are their content. The same function
+compares two stored editions (the comparison page, publication) and a stored edition with a
+workbook not saved yet (the upload preview): `documents_compare`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,19 @@ def _english() -> bool:
 
 def _name(item: dict[str, Any]) -> str:
     return localized(item["name"], item.get("name_en") or "")
+
+
+def _rename(previous: dict[str, Any], item: dict[str, Any]) -> tuple[str, str] | None:
+    """(before, after) when the name changed in either language, shown in the active language
+    unless only the other one changed (an author must see every change)."""
+    if (previous["name"], previous.get("name_en") or "") == (item["name"], item.get("name_en") or ""):
+        return None
+    before, after = _name(previous), _name(item)
+    if before == after:
+        before, after = previous["name"], item["name"]
+        if before == after:
+            before, after = previous.get("name_en") or "", item.get("name_en") or ""
+    return before, after
 
 
 def _brief(item: dict[str, Any]) -> dict[str, str]:
@@ -71,10 +86,26 @@ class TargetChanges:
     changes: list[ExpectationChange]
 
 
+@dataclass(frozen=True)
+class Edition:
+    """What the comparison shows of each side: a stored edition, or a file not saved yet."""
+
+    code: str
+    display_title: str = ""
+
+
+@dataclass
+class TargetRenamed:
+    kind: str  # "type" or "category"
+    code: str
+    before: str
+    after: str
+
+
 @dataclass
 class Comparison:
-    before: Referential
-    after: Referential
+    before: Referential | Edition
+    after: Referential | Edition
     axes_added: list[dict[str, str]] = field(default_factory=list)
     axes_removed: list[dict[str, str]] = field(default_factory=list)
     axes_renamed: list[Renamed] = field(default_factory=list)
@@ -84,6 +115,48 @@ class Comparison:
     targets_removed: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     blockers_added: list[dict[str, str]] = field(default_factory=list)
     blockers_removed: list[dict[str, str]] = field(default_factory=list)
+    targets_renamed: list[TargetRenamed] = field(default_factory=list)
+    blockers_renamed: list[Renamed] = field(default_factory=list)
+    scale_changed: tuple[tuple[int, int], tuple[int, int]] | None = None
+
+    @property
+    def applicability_gained(self) -> int:
+        """(type or category, axis) pairs where the axis now applies and did not."""
+        return sum(1 for t in self.expectations_changed for c in t.changes if c.after[0] and not c.before[0])
+
+    @property
+    def applicability_lost(self) -> int:
+        return sum(1 for t in self.expectations_changed for c in t.changes if c.before[0] and not c.after[0])
+
+    @property
+    def expected_levels_changed(self) -> int:
+        """Pairs where the axis applies on both sides with a different expected level."""
+        return sum(1 for t in self.expectations_changed for c in t.changes if c.before[0] and c.after[0])
+
+    def changed_axis_codes(self) -> set[str]:
+        """Axes touched by any change (added, removed, renamed, descriptors, expectations)."""
+        codes = {a["code"] for a in self.axes_added} | {a["code"] for a in self.axes_removed}
+        codes |= {r.code for r in self.axes_renamed} | {d.code for d in self.descriptors_changed}
+        codes |= {c.axis for t in self.expectations_changed for c in t.changes}
+        return codes
+
+    def summary(self) -> dict[str, Any]:
+        """What changed, as plain data (recorded with an edition at its publication)."""
+        return {
+            "axes_added": [a["code"] for a in self.axes_added],
+            "axes_removed": [a["code"] for a in self.axes_removed],
+            "axes_renamed": [r.code for r in self.axes_renamed],
+            "descriptors_changed": [d.code for d in self.descriptors_changed],
+            "expected_levels_changed": self.expected_levels_changed,
+            "applicability_gained": self.applicability_gained,
+            "applicability_lost": self.applicability_lost,
+            "targets_added": [t["code"] for _kind, t in self.targets_added],
+            "targets_removed": [t["code"] for _kind, t in self.targets_removed],
+            "targets_renamed": [t.code for t in self.targets_renamed],
+            "blockers_added": [b["code"] for b in self.blockers_added],
+            "blockers_removed": [b["code"] for b in self.blockers_removed],
+            "blockers_renamed": [b.code for b in self.blockers_renamed],
+        }
 
     @property
     def is_empty(self) -> bool:
@@ -98,6 +171,9 @@ class Comparison:
                 self.targets_removed,
                 self.blockers_added,
                 self.blockers_removed,
+                self.targets_renamed,
+                self.blockers_renamed,
+                self.scale_changed,
             )
         )
 
@@ -113,8 +189,21 @@ def _targets(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def referential_compare(before: Referential, after: Referential) -> Comparison:
-    old, new = referential_document(before), referential_document(after)
+    """What changed from one stored edition to another."""
+    return documents_compare(
+        referential_document(before), referential_document(after), before=before, after=after
+    )
+
+
+def documents_compare(
+    old: dict[str, Any], new: dict[str, Any], *, before: Referential | Edition, after: Referential | Edition
+) -> Comparison:
+    """What changed from one canonical document to another (see `schema.py`)."""
     result = Comparison(before=before, after=after)
+    old_scale = (old["scale"]["min"], old["scale"]["max"])
+    new_scale = (new["scale"]["min"], new["scale"]["max"])
+    if old_scale != new_scale:
+        result.scale_changed = (old_scale, new_scale)
     old_axes = {axis["code"]: axis for axis in old["axes"]}
     new_axes = {axis["code"]: axis for axis in new["axes"]}
     result.axes_added = [_brief(axis) for code, axis in new_axes.items() if code not in old_axes]
@@ -123,8 +212,8 @@ def referential_compare(before: Referential, after: Referential) -> Comparison:
         previous = old_axes.get(code)
         if previous is None:
             continue
-        if _name(previous) != _name(axis):
-            result.axes_renamed.append(Renamed(code, _name(previous), _name(axis)))
+        if renamed := _rename(previous, axis):
+            result.axes_renamed.append(Renamed(code, *renamed))
         before_levels, after_levels = _levels(previous), _levels(axis)
         changes = [
             DescriptorChange(level, before_levels.get(level), after_levels.get(level))
@@ -143,6 +232,8 @@ def referential_compare(before: Referential, after: Referential) -> Comparison:
         if previous is None:
             result.targets_added.append((key[0], _brief(target)))
             continue
+        if renamed := _rename(previous, target):
+            result.targets_renamed.append(TargetRenamed(key[0], key[1], *renamed))
         expectation_changes: list[ExpectationChange] = []
         for code in axis_order:
             was = (code in previous["expected"], previous["expected"].get(code))
@@ -162,5 +253,10 @@ def referential_compare(before: Referential, after: Referential) -> Comparison:
     result.blockers_added = [_brief(item) for code, item in new_blockers.items() if code not in old_blockers]
     result.blockers_removed = [
         _brief(item) for code, item in old_blockers.items() if code not in new_blockers
+    ]
+    result.blockers_renamed = [
+        Renamed(code, *renamed)
+        for code, item in new_blockers.items()
+        if code in old_blockers and (renamed := _rename(old_blockers[code], item))
     ]
     return result

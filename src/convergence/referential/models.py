@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from convergence.organisations.audit import AuditedHistory
 
-from .enums import ReferentialStatus
+from .enums import CommentStatus, CommentTarget, ReferentialStatus
 
 referential_code_validator = RegexValidator(r"^[a-z0-9][a-z0-9.-]*\Z", _("Use a-z, 0-9, '.' and '-'."))
 axis_code_validator = RegexValidator(r"^[A-Z0-9_-]+\Z", _("Use A-Z, 0-9, '_' and '-'."))
@@ -56,6 +56,25 @@ class Referential(models.Model):
     scale_max = models.PositiveSmallIntegerField(_("highest level"), default=3)
     # SHA-256 of the canonical export: tells "same content" apart from "changed" on re-import.
     content_hash = models.CharField(max_length=64, blank=True)
+    # At publication: the edition it was compared with and what changed (comparison.summary()).
+    previous_edition = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("previous edition"),
+    )
+    publication_changes = models.JSONField(_("changes at publication"), default=dict, blank=True)
+    # The edition a draft was made from (its comparison base in the pages); set by the pages.
+    derived_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="derivatives",
+        verbose_name=_("derived from"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = AuditedHistory()
@@ -137,6 +156,30 @@ class AxisLevel(models.Model):
     @property
     def display_descriptor(self) -> str:
         return localized(self.descriptor, self.descriptor_en)
+
+
+class AxisAction(models.Model):
+    """What to do on an axis to reach a level: the "next step" shown to a declarant whose level
+    is below the expected one (an optional key of the referential file, docs/referential.md)."""
+
+    axis = models.ForeignKey(Axis, on_delete=models.CASCADE, related_name="actions")
+    value = models.PositiveSmallIntegerField(_("level reached"))
+    text = models.TextField(_("action"))
+    text_en = models.TextField(_("action (English)"), blank=True)
+    links = models.JSONField(_("links"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["axis", "value"]
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+        constraints = [models.UniqueConstraint(fields=["axis", "value"], name="axis_action_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.axis.code} → {self.value}"
+
+    @property
+    def display_text(self) -> str:
+        return localized(self.text, self.text_en)
 
 
 class BlockerCategory(Bilingual):
@@ -227,3 +270,122 @@ class Expectation(models.Model):
     def __str__(self) -> str:
         target = self.service_type or self.product_category
         return f"{target} {self.axis.code}={self.expected_level}"
+
+
+class WorkbookUpload(models.Model):
+    """A workbook uploaded in the pages, checked and waiting for its author to confirm it after
+    reading the preview of the differences (nothing of the referential is written until then)."""
+
+    class Mode(models.TextChoices):
+        NEW = "new", _("a new draft")
+        REPLACE = "replace", _("over an existing draft")
+
+    created_by = models.ForeignKey(
+        "organisations.User", on_delete=models.CASCADE, related_name="referential_uploads"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    code = models.CharField(max_length=100, validators=[referential_code_validator])
+    target = models.ForeignKey(Referential, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    base = models.ForeignKey(Referential, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Consultation(models.Model):
+    """The public consultation of a draft edition: between its dates, members of vendors and
+    regions read the draft (with its differences from the current edition) and comment on it."""
+
+    referential = models.OneToOneField(
+        Referential, on_delete=models.CASCADE, related_name="consultation", verbose_name=_("edition")
+    )
+    compared_with = models.ForeignKey(
+        Referential,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("current edition"),
+    )
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    opened_by = models.ForeignKey(
+        "organisations.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = AuditedHistory()
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="consultation_dates"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"consultation {self.referential.code}"
+
+    def is_open_on(self, day) -> bool:  # noqa: ANN001
+        return self.opens_on <= day <= self.closes_on
+
+
+class ConsultationComment(models.Model):
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey("organisations.User", on_delete=models.SET_NULL, null=True, related_name="+")
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("organisation"),
+    )
+    target = models.CharField(_("about"), max_length=20, choices=CommentTarget.choices)
+    axis_code = models.CharField(_("axis"), max_length=50, blank=True)
+    level = models.PositiveSmallIntegerField(_("level"), null=True, blank=True)
+    target_code = models.CharField(_("type or category"), max_length=100, blank=True)
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=CommentStatus.choices, default=CommentStatus.PENDING
+    )
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        "organisations.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("consultation comment")
+        verbose_name_plural = _("consultation comments")
+        indexes = [models.Index(fields=["consultation", "status"])]
+
+    def __str__(self) -> str:
+        return self.audit_label()
+
+    def audit_label(self) -> str:
+        where = " ".join(
+            str(part) for part in (self.axis_code, self.level, self.target_code) if part not in ("", None)
+        )
+        return f"{self.get_target_display()} {where}".strip()
+
+    @property
+    def owning_organisation(self):  # noqa: ANN201
+        return self.organisation
+
+    @property
+    def owning_organisation_id(self) -> int:
+        return self.organisation_id
+
+    @property
+    def is_answered(self) -> bool:
+        return self.status != CommentStatus.PENDING

@@ -124,6 +124,8 @@ def yaml_load(source: str | bytes) -> Any:
         raise ReferentialFileError([f"{_mark(mark)}: {problem}"]) from None
     except yaml.YAMLError as error:
         raise ReferentialFileError([f"file: invalid YAML ({error})"]) from None
+    except ValueError as error:  # PyYAML builds dates itself: "2026-13-01" fails there
+        raise ReferentialFileError([f"file: invalid value ({error})"]) from None
     if len(documents) != 1:
         raise ReferentialFileError([f"file: expected one YAML document, found {len(documents)}"])
     return documents[0]
@@ -241,7 +243,23 @@ def _kind(value: Any) -> str:
 TOP_REQUIRED = {"format", "code", "title", "scale", "axes"}
 TOP_OPTIONAL = {"title_en", "published_on", "blocker_categories", "service_families", "product_categories"}
 AXIS_REQUIRED = {"code", "name"}
-AXIS_OPTIONAL = {"name_en", "group", "group_en", "description", "description_en", "levels", "levels_en"}
+AXIS_OPTIONAL = {
+    "name_en",
+    "group",
+    "group_en",
+    "description",
+    "description_en",
+    "levels",
+    "levels_en",
+    # Ours (docs/referential.md): what to do to reach a level, shown as the next steps.
+    "actions",
+    "actions_en",
+    "action_links",
+}
+ACTION_MAX_LENGTH = 5_000
+LINK_MAX_LENGTH = 500
+MAX_LINKS = 10
+LINK_RE = re.compile(r"https?://[^\s]+")
 
 
 def document_from_data(data: Any) -> Document:
@@ -346,8 +364,83 @@ def _axes(check: _Checker, value: Any, doc: Document, low: int, high: int) -> se
             out["levels_en"] = check.level_map(
                 axis["levels_en"], f"{where}.levels_en", low, high, max_length=5_000
             )
+        _actions(check, axis, where, out, low, high)
         doc["axes"].append(out)
     return set(codes)
+
+
+def _action_levels(check: _Checker, value: Any, where: str, low: int, high: int) -> dict[int, Any] | None:
+    """A partial map of level to something: the levels above the lowest one (a level one reaches)."""
+    if not isinstance(value, dict):
+        check.problem(where, f"expected a mapping of level to text, got {_kind(value)}")
+        return None
+    result: dict[int, Any] = {}
+    for key, item in value.items():
+        if isinstance(key, bool) or not isinstance(key, int):
+            check.problem(f"{where}.{key}", f"a level must be an integer, got {_kind(key)}")
+        elif not low < key <= high:
+            check.problem(
+                f"{where}.{key}",
+                f"level {key}: actions lead to a level of {low + 1}-{high} (the scale is {low}-{high})",
+            )
+        else:
+            result[key] = item
+    return result
+
+
+def _actions(check: _Checker, axis: dict, where: str, out: dict[str, Any], low: int, high: int) -> None:
+    """`actions` (level → what to do to reach it), `actions_en`, `action_links` (level → URLs)."""
+    texts: dict[str, dict[int, str]] = {}
+    for key in ("actions", "actions_en"):
+        if axis.get(key) is None:
+            continue
+        levels = _action_levels(check, axis[key], f"{where}.{key}", low, high)
+        if levels is None:
+            continue
+        checked = {}
+        for level in levels:
+            value = check.text(levels, level, f"{where}.{key}", max_length=ACTION_MAX_LENGTH)  # type: ignore[arg-type]
+            if value is not None:
+                checked[level] = value
+        texts[key] = {level: checked[level] for level in sorted(checked)}
+    if "actions_en" in texts:
+        for level in texts["actions_en"]:
+            if level not in texts.get("actions", {}):
+                check.problem(
+                    f"{where}.actions_en.{level}", "English action given without the action (actions)"
+                )
+    if axis.get("action_links") is not None:
+        links = _action_levels(check, axis["action_links"], f"{where}.action_links", low, high)
+        if links is not None:
+            checked_links: dict[int, list[str]] = {}
+            for level, urls in links.items():
+                path = f"{where}.action_links.{level}"
+                if isinstance(urls, str):
+                    urls = [urls]
+                if not isinstance(urls, list) or not urls:
+                    check.problem(path, f"expected a list of links, got {_kind(urls)}")
+                    continue
+                if len(urls) > MAX_LINKS:
+                    check.problem(path, f"more than {MAX_LINKS} links")
+                    continue
+                good = []
+                for url in urls:
+                    if not isinstance(url, str) or not LINK_RE.fullmatch(url) or len(url) > LINK_MAX_LENGTH:
+                        check.problem(
+                            path,
+                            f"invalid link {_quote(url)}: an http:// or https:// address without spaces, "
+                            f"at most {LINK_MAX_LENGTH} characters",
+                        )
+                    else:
+                        good.append(url)
+                if level not in texts.get("actions", {}):
+                    check.problem(path, "links given without the action (actions)")
+                checked_links[level] = good
+            if checked_links:
+                out["action_links"] = {level: checked_links[level] for level in sorted(checked_links)}
+    for key in ("actions", "actions_en"):
+        if texts.get(key):
+            out[key] = texts[key]
 
 
 def _named_items(

@@ -86,6 +86,8 @@ def report_context(
         "report": report,
         "charts": charts if charts is not None else report_charts(report),
         "groups": groups or [],
+        # A chart only when some group's count is shown (public mode masks small ones).
+        "groups_shown": any(g["subjects"] is not None for g in groups or []),
         "region_name": region_label(report.get("region")),
         "category_name": category_name,
         **context,
@@ -95,7 +97,9 @@ def report_context(
 def render_html(
     report: dict[str, Any], *, context: dict[str, Any] | None = None, for_pdf: bool = False
 ) -> str:
-    ctx = report_context(localized_report(report, (context or {}).get("names")), context)
+    shown = localized_report(report, (context or {}).get("names"))
+    # The PDF's charts as PNG images (renderers/charts.py: WeasyPrint draws SVG hatches slowly).
+    ctx = report_context(shown, context, charts=report_charts(shown, raster=True) if for_pdf else None)
     # The PDF engine reads Marianne from django-dsfr's files on this server; a downloaded HTML
     # file must not carry server paths, so it names the font and lets the reader's system find
     # it (DejaVu Sans or any sans-serif otherwise).

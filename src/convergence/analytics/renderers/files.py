@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import zipfile
@@ -59,6 +60,10 @@ def render_xlsx(report: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     bold = workbook.add_format({"bold": True})
+    # Dates as date cells in Excel's built-in short-date format (14), which the reader's
+    # spreadsheet shows in its own locale (31/12/2027 in French, 12/31/2027 in English);
+    # numbers are numeric cells, which it localises too ("2,67").
+    date = workbook.add_format({"num_format": 14})
     for table in report_tables(report):
         sheet = workbook.add_worksheet(table.name)
         sheet.write_row(0, 0, table.header, bold)
@@ -66,7 +71,10 @@ def render_xlsx(report: dict[str, Any]) -> bytes:
             for c, value in enumerate(row):
                 if value is None:
                     continue  # suppressed or not defined: an empty cell
-                sheet.write(r, c, value)
+                if table.header[c] == "date" and isinstance(value, str):
+                    sheet.write_datetime(r, c, datetime.datetime.fromisoformat(value), date)
+                else:
+                    sheet.write(r, c, value)
         sheet.freeze_panes(1, 0)
         sheet.set_column(0, len(table.header) - 1, 16)
     workbook.close()

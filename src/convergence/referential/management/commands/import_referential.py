@@ -1,4 +1,5 @@
-"""`convergence import_referential FILE.yaml`: load a referential edition (contract, section 2)."""
+"""`convergence import_referential FILE.yaml|FILE.xlsx`: load a referential edition (contract,
+sections 2 and 6; the format is chosen by the file's extension)."""
 
 import sys
 from pathlib import Path
@@ -6,14 +7,20 @@ from pathlib import Path
 from django.conf import settings
 
 from convergence.lib.commands import DataCommand
-from convergence.referential.services import ReferentialFileError, referential_import
+from convergence.referential.services import (
+    ReferentialFileError,
+    referential_import,
+    referential_workbook_import,
+)
 
 
 class Command(DataCommand):
-    help = "Load a referential from a YAML file. Loading the same file again changes nothing."
+    help = "Load a referential from a YAML file or an XLSX workbook; loading it again changes nothing."
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="referential file (YAML, format convergence-referential/1)")
+        parser.add_argument(
+            "file", help="referential file: YAML (convergence-referential/1) or an XLSX workbook (.xlsx)"
+        )
 
     def handle(self, *args, file: str, **options):
         path = Path(file)
@@ -28,7 +35,10 @@ class Command(DataCommand):
             if not path.is_file():
                 raise ReferentialFileError(["file: not a regular file"])
             source = path.read_bytes()
-            result = referential_import(source=source)
+            if path.suffix.lower() == ".xlsx":
+                result = referential_workbook_import(source=source)
+            else:
+                result = referential_import(source=source)
         except FileNotFoundError:
             self._fail(file, ["file: no such file"])
         except PermissionError:
