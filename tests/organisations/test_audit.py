@@ -164,6 +164,23 @@ def test_each_audited_model_names_its_owner_and_label_without_a_query(django_ass
         assert object_repr(subject) == subject.name
 
 
+def test_answers_and_assessments_are_named_by_axis_subject_and_campaign(django_assert_num_queries):
+    from convergence.assessments.models import Answer
+    from convergence.organisations.audit import object_repr
+
+    answer = f.AnswerFactory()
+    assessment = answer.assessment
+    expected = f"{assessment.subject.name} — {assessment.campaign.code}"
+    with django_assert_num_queries(0):  # the relations are loaded
+        assert object_repr(assessment) == expected
+        assert object_repr(answer) == f"{answer.axis.code} · {expected}"
+    fresh = Answer.objects.get(pk=answer.pk)
+    with django_assert_num_queries(2):  # a fresh row: the axis, then the assessment's names
+        assert object_repr(fresh) == f"{answer.axis.code} · {expected}"
+    entry = AuditEntry.objects.filter(object_type="assessments.answer", object_id=str(answer.pk)).get()
+    assert "#" not in entry.object_repr
+
+
 def test_an_owner_not_loaded_costs_one_query_and_is_recorded_on_the_entry(django_assert_num_queries):
     from convergence.assessments.models import Answer
     from convergence.organisations.audit import owner_organisation_id

@@ -113,7 +113,9 @@ class Assessment(models.Model):
         return Subject.objects.filter(pk=self.subject_id).values_list("organisation_id", flat=True).first()
 
     def audit_label(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk}"
+        """ "DPI Alpha — 2025-S2": the subject and the campaign (no query when both are loaded;
+        one otherwise). The label is stored with the audit entry: codes and names, no language."""
+        return _assessment_label(self)
 
 
 class Answer(models.Model):
@@ -170,7 +172,33 @@ class Answer(models.Model):
         )
 
     def audit_label(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk}"
+        """ "INS · DPI Alpha — 2025-S2": the axis, then the assessment's label."""
+        axis = self._state.fields_cache.get("axis")
+        code = (
+            axis.code
+            if axis is not None
+            else Axis.objects.filter(pk=self.axis_id).values_list("code", flat=True).first()
+        )
+        assessment = self._state.fields_cache.get("assessment")
+        label = _assessment_label(assessment) if assessment else _assessment_label_of(self.assessment_id)
+        return f"{code or self.axis_id} · {label}"
+
+
+def _assessment_label(assessment: Assessment) -> str:
+    subject = assessment._state.fields_cache.get("subject")
+    campaign = assessment._state.fields_cache.get("campaign")
+    if subject is None or campaign is None:
+        return _assessment_label_of(assessment.pk)
+    return f"{subject.name} — {campaign.code}"
+
+
+def _assessment_label_of(assessment_id: int | None) -> str:
+    row = (
+        Assessment.objects.filter(pk=assessment_id).values_list("subject__name", "campaign__code").first()
+        if assessment_id is not None
+        else None
+    )
+    return f"{row[0]} — {row[1]}" if row else f"{Assessment._meta.verbose_name} #{assessment_id}"
 
 
 class OwnedThroughAnswer:
