@@ -179,6 +179,9 @@ def test_keyboard_shortcuts_move_between_axes_but_not_while_typing(opened, page)
     # Alt+ArrowDown from inside a text field still moves on.
     page.keyboard.press("Alt+ArrowDown")
     expect(page.locator("#axis-AX01-title")).to_be_focused()
+    # The typed "jk" is autosaved: wait until it is, so that no draft request is still running
+    # (or sent by the closing page) while the test's database is flushed.
+    expect(page.locator("#axis-AX00-draft-status")).to_contain_text(re.compile(r"\d{1,2}:\d{2}"))
 
 
 @pytest.mark.browser

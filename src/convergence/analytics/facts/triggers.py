@@ -181,20 +181,22 @@ def _trigger_sql(trigger: Trigger, vendor: str) -> list[str]:
     else:
         rows = f"{row('OLD' if trigger.event == 'DELETE' else 'NEW')} n"
     select = trigger.select.format(rows=rows)
-    # Row-level: one trigger run per row, so skip what is already marked, along an index (a
-    # condition matching NULLs would scan every row marked so far: quadratic in a bulk load). A
-    # row naming a campaign is kept unless that campaign is marked for the assessment too.
+    # Row-level: one trigger run per row, so the same mark is not piled up: it is replaced, found
+    # along an index (a condition matching NULLs first would scan every row marked so far:
+    # quadratic in a bulk load). Replaced, not skipped: the new mark's id is higher, so every
+    # write moves `facts_versions`' token even while the assessment is already stale.
     if trigger.by_answer:
         marked = "z.answer_id = x.answer_id"
     else:
         marked = (
-            "z.assessment_id = x.assessment_id AND (x.campaign_id IS NULL OR z.campaign_id = x.campaign_id)"
+            "z.assessment_id = x.assessment_id AND z.answer_id IS x.answer_id "
+            "AND z.campaign_id IS x.campaign_id"
         )
     return [
         f"CREATE TRIGGER {trigger.name} AFTER {trigger.event} ON {trigger.table} FOR EACH ROW BEGIN "
+        f"DELETE FROM {stale} WHERE id IN (SELECT z.id FROM {stale} z JOIN ({select}) x ON {marked}); "
         f"INSERT INTO {stale} (assessment_id, answer_id, campaign_id) "
-        f"SELECT DISTINCT x.assessment_id, x.answer_id, x.campaign_id FROM ({select}) x "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {stale} z WHERE {marked}); END"
+        f"SELECT DISTINCT x.assessment_id, x.answer_id, x.campaign_id FROM ({select}) x; END"
     ]
 
 
