@@ -20,8 +20,17 @@ def rows_touched() -> int:
     stale marks left out (PostgreSQL's statement triggers write one per statement: derived data,
     not the importer's writes)."""
     if connection.vendor == "sqlite":
+        # total_changes counts the triggers' inserts and deletes of stale marks too: take them
+        # out (inserts: the table's AUTOINCREMENT sequence; deletes: inserts minus the rows added).
         connection.ensure_connection()
-        return connection.connection.total_changes
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = %s), "
+                "(SELECT COUNT(*) FROM analytics_staleassessment)",
+                ["analytics_staleassessment"],
+            )
+            inserted, present = cursor.fetchone()
+        return connection.connection.total_changes - 2 * inserted + present
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables "
