@@ -170,18 +170,17 @@ def test_keyboard_shortcuts_move_between_axes_but_not_while_typing(opened, page)
     expect(page.locator("#axis-AX01-title")).to_be_focused()
     page.keyboard.press("Alt+ArrowUp")
     expect(page.locator("#axis-AX00-title")).to_be_focused()
-    # In a field, j and k are letters.
-    comment = page.locator("#ax-AX00-comment")
-    comment.click()
+    # In a field, j and k are letters. (The header's search field: a field of an axis would be
+    # autosaved, and a draft request still running when the test ends broke the flush of the
+    # test database.)
+    field = page.locator("#header-search-input")
+    field.click()
     page.keyboard.type("jk")
-    expect(comment).to_have_value("jk")
-    expect(comment).to_be_focused()
-    # Alt+ArrowDown from inside a text field still moves on.
+    expect(field).to_have_value("jk")
+    expect(field).to_be_focused()
+    # Alt+ArrowDown from inside a text field still moves on, to an axis.
     page.keyboard.press("Alt+ArrowDown")
-    expect(page.locator("#axis-AX01-title")).to_be_focused()
-    # The typed "jk" is autosaved: wait until it is, so that no draft request is still running
-    # (or sent by the closing page) while the test's database is flushed.
-    expect(page.locator("#axis-AX00-draft-status")).to_contain_text(re.compile(r"\d{1,2}:\d{2}"))
+    expect(page.locator("#axis-AX00-title")).to_be_focused()
 
 
 @pytest.mark.browser
