@@ -118,7 +118,35 @@ class Assessment(models.Model):
         return _assessment_label(self)
 
 
-class Answer(models.Model):
+class OwnedThroughAssessment:
+    """Tenancy protocol for what hangs off an assessment (answers, review assignments, axis
+    comments): it belongs to whoever owns the assessment. The owner's id comes through a loaded
+    assessment when there is one, else from one `values_list` (organisations.audit)."""
+
+    assessment: Assessment
+    assessment_id: int
+
+    @property
+    def owning_subject(self) -> Subject:
+        return self.assessment.subject
+
+    @property
+    def owning_organisation(self):
+        return self.assessment.subject.organisation
+
+    @property
+    def owning_organisation_id(self) -> int | None:
+        assessment = self._state.fields_cache.get("assessment")  # type: ignore[attr-defined]
+        if assessment is not None:
+            return assessment.owning_organisation_id
+        return (
+            Assessment.objects.filter(pk=self.assessment_id)
+            .values_list("subject__organisation_id", flat=True)
+            .first()
+        )
+
+
+class Answer(OwnedThroughAssessment, models.Model):
     """The declared level on one axis, or "not applicable" with a reason (never counted as 0).
 
     A row with no level and not_applicable false is an answer in progress (e.g. only a comment).
@@ -149,27 +177,6 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment} {self.axis.code}={self.level}"
-
-    @property
-    def owning_subject(self) -> Subject:
-        return self.assessment.subject
-
-    @property
-    def owning_organisation(self):
-        return self.assessment.subject.organisation
-
-    # Audit protocol (organisations.audit): through a loaded assessment when there is one, else
-    # one `values_list`.
-    @property
-    def owning_organisation_id(self) -> int | None:
-        assessment = self._state.fields_cache.get("assessment")
-        if assessment is not None:
-            return assessment.owning_organisation_id
-        return (
-            Assessment.objects.filter(pk=self.assessment_id)
-            .values_list("subject__organisation_id", flat=True)
-            .first()
-        )
 
     def audit_label(self) -> str:
         """ "INS · DPI Alpha — 2025-S2": the axis, then the assessment's label."""
@@ -269,7 +276,7 @@ class Evidence(OwnedThroughAnswer, models.Model):
 # --- Review: reviewer assignment and per-axis comment threads (owned by the review) ----------------
 
 
-class ReviewAssignment(models.Model):
+class ReviewAssignment(OwnedThroughAssessment, models.Model):
     """The agency analyst who reviews an assessment (at most one). Written by
     `services.review_assign`; the history keeps every (re)assignment."""
 
@@ -290,27 +297,11 @@ class ReviewAssignment(models.Model):
     def __str__(self) -> str:
         return f"{self.assessment_id} → {self.reviewer_id}"
 
-    @property
-    def owning_subject(self) -> Subject:
-        return self.assessment.subject
-
-    @property
-    def owning_organisation(self):
-        return self.assessment.subject.organisation
-
-    @property
-    def owning_organisation_id(self) -> int | None:
-        return (
-            Assessment.objects.filter(pk=self.assessment_id)
-            .values_list("subject__organisation_id", flat=True)
-            .first()
-        )
-
     def audit_label(self) -> str:
         return f"{self._meta.verbose_name} #{self.assessment_id}"
 
 
-class AxisComment(models.Model):
+class AxisComment(OwnedThroughAssessment, models.Model):
     """One message of the thread of an axis between the agency's reviewer and the declarant.
     Written by `services.axis_comment_add`."""
 
@@ -336,25 +327,6 @@ class AxisComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessment_id} {self.axis_id} {self.side}"
-
-    @property
-    def owning_subject(self) -> Subject:
-        return self.assessment.subject
-
-    @property
-    def owning_organisation(self):
-        return self.assessment.subject.organisation
-
-    @property
-    def owning_organisation_id(self) -> int | None:
-        assessment = self._state.fields_cache.get("assessment")
-        if assessment is not None:
-            return assessment.owning_organisation_id
-        return (
-            Assessment.objects.filter(pk=self.assessment_id)
-            .values_list("subject__organisation_id", flat=True)
-            .first()
-        )
 
     def audit_label(self) -> str:
         return f"{self._meta.verbose_name} #{self.pk}"
